@@ -1,0 +1,89 @@
+"""SupportOps portal: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from portal.config import DEV_SECRET_KEY, check_config, instance_path_from_env, load_config
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the portal application."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or instance_path_from_env()
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py: local overrides
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] == "development":
+        app.config["SECRET_KEY"] = DEV_SECRET_KEY
+    check_config(app.config)
+    _prepare_engine_options(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def _prepare_engine_options(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        from pathlib import Path
+
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        # Background threads and the web share the file: wait for locks instead of failing at once.
+        options.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import accounts, queue  # noqa: F401 - accounts registers the user loader
+    from portal.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from portal.sqlite import init_sqlite
+
+    db.init_app(app)
+    init_sqlite(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    mail.init_app(app)
+    bootstrap.init_app(app)
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # no CDN
+    limiter.init_app(app)
+    queue.init_app(app)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal import errors
+    from portal.auth import bp as auth_bp
+    from portal.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    errors.init_app(app)
+
+    @app.context_processor
+    def template_helpers():
+        return {"has_endpoint": lambda name: name in app.view_functions}
+
+
+def register_commands(app: Flask) -> None:
+    from portal import cli
+
+    cli.init_app(app)

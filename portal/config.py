@@ -1,0 +1,139 @@
+"""Configuration, read from the environment in this one place.
+
+Every setting has a default that suits `make run`; production sets them through the environment
+(or `instance/config.py` for local overrides). The table in README.md documents each one.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _decimal(name: str, default: str) -> Decimal:
+    return Decimal(_env(name, default))
+
+
+def _database_url(instance_path: str) -> str:
+    url = _env("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'supportops.db'}"
+    # Heroku-style URLs and plain postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_path_from_env() -> str | None:
+    """Where runtime files live (SQLite database, policy index, dev mail); default `instance/`."""
+    return _env("INSTANCE_PATH")
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the app configuration from the environment."""
+    env = _env("SUPPORTOPS_ENV", "development")
+    mail_server = _env("MAIL_SERVER")
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": _env("REDIS_URL"),
+        "SERVER_NAME_FOR_LINKS": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Sessions and cookies.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
+        "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "TICKET_RATE_LIMIT": _env("TICKET_RATE_LIMIT", "10 per minute;60 per hour"),
+        "REPLY_RATE_LIMIT": _env("REPLY_RATE_LIMIT", "20 per minute;200 per hour"),
+        # Background jobs.
+        "AGENT_JOB_TIMEOUT": _int("AGENT_JOB_TIMEOUT", 120),
+        "AGENT_JOB_RETRIES": _int("AGENT_JOB_RETRIES", 3),
+        "AGENT_STALE_AFTER_SECONDS": _int("AGENT_STALE_AFTER_SECONDS", 600),
+        "INPROCESS_WORKERS": _int("INPROCESS_WORKERS", 2),
+        # Agent backends.
+        "MISTRAL_API_KEY": _env("MISTRAL_API_KEY"),
+        "MISTRAL_MODEL": _env("MISTRAL_MODEL", "mistral-small-latest"),
+        "MISTRAL_BASE_URL": _env("MISTRAL_BASE_URL", "https://api.mistral.ai/v1"),
+        "MISTRAL_TIMEOUT": _float("MISTRAL_TIMEOUT", 30.0),
+        "MISTRAL_MAX_RETRIES": _int("MISTRAL_MAX_RETRIES", 3),
+        "MISTRAL_MAX_STEPS": _int("MISTRAL_MAX_STEPS", 4),
+        "MISTRAL_INPUT_COST_PER_MTOK": _decimal("MISTRAL_INPUT_COST_PER_MTOK", "0.10"),
+        "MISTRAL_OUTPUT_COST_PER_MTOK": _decimal("MISTRAL_OUTPUT_COST_PER_MTOK", "0.30"),
+        "RETRIEVAL_EMBEDDER": _env("RETRIEVAL_EMBEDDER", "auto"),
+        "POLICIES_DIR": _env("POLICIES_DIR", str(Path(__file__).resolve().parent.parent / "policies")),
+        # Policy limits (see tools.PolicyLimits and policies/*.md; a test keeps them in sync).
+        "REFUND_WINDOW_DAYS": _int("REFUND_WINDOW_DAYS", 30),
+        "REFUNDS_PER_PERIOD": _int("REFUNDS_PER_PERIOD", 2),
+        "REFUND_PERIOD_DAYS": _int("REFUND_PERIOD_DAYS", 30),
+        "REFUND_APPROVAL_THRESHOLD": _decimal("REFUND_APPROVAL_THRESHOLD", "500.00"),
+        "REPLACEMENT_WINDOW_DAYS": _int("REPLACEMENT_WINDOW_DAYS", 30),
+        "REPLACEMENTS_PER_ORDER": _int("REPLACEMENTS_PER_ORDER", 1),
+        # Escalation rules and service levels.
+        "SLA_HOURS": _float("SLA_HOURS", 4.0),
+        "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", -0.7),
+        "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", 0.6),
+        "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", 2),
+        # Mail: without MAIL_SERVER, mail is written to the log and instance/mail/.
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "SupportOps <support@example.com>"),
+        "MAIL_TIMEOUT": _float("MAIL_TIMEOUT", 10.0),
+        "MAIL_STAFF_DIGEST_SECONDS": _int("MAIL_STAFF_DIGEST_SECONDS", 300),
+        "MAIL_SUPPRESS_SEND": mail_server is None,
+    }
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Refuse to start outside development without a real secret key."""
+    if config.get("TESTING"):
+        return
+    if config.get("ENV_NAME") != "development" and config.get("SECRET_KEY") in (None, DEV_SECRET_KEY):
+        raise RuntimeError("SECRET_KEY must be set outside development (SUPPORTOPS_ENV=development).")
+
+
+def policy_limits(config: Mapping[str, Any]):
+    """The policy limits as the tools expect them."""
+    from tools import PolicyLimits  # tools is a leaf package: importing it from portal is allowed
+
+    return PolicyLimits(
+        refund_window_days=config["REFUND_WINDOW_DAYS"],
+        refunds_per_period=config["REFUNDS_PER_PERIOD"],
+        refund_period_days=config["REFUND_PERIOD_DAYS"],
+        approval_threshold=config["REFUND_APPROVAL_THRESHOLD"],
+        replacement_window_days=config["REPLACEMENT_WINDOW_DAYS"],
+        replacements_per_order=config["REPLACEMENTS_PER_ORDER"],
+        sla_hours=config["SLA_HOURS"],
+    )

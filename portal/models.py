@@ -1,0 +1,520 @@
+"""The data model: SQLAlchemy 2.0 typed models shared by the portal, the tools' service layer and the worker.
+
+Money is Numeric(12, 2) read as Decimal; every timestamp is timezone-aware UTC (see UTCDateTime).
+Views and jobs own the commit; functions here may only add to the session.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+
+Money = Numeric(12, 2)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _enum_values(enum_cls: type[enum.Enum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum_cls)
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    PAYPAL = "paypal"
+    GIFT_CARD = "gift_card"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"  # waiting for the agent
+    PROCESSING = "processing"  # the agent is working on it
+    ANSWERED = "answered"  # the agent (or staff) answered; waiting for the customer
+    ESCALATED = "escalated"  # needs a person (see escalation_reason)
+    RESOLVED = "resolved"
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class AuthorKind(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ActorKind(StrEnum):
+    AGENT = "agent"
+    STAFF = "staff"
+    SYSTEM = "system"
+    CUSTOMER = "customer"
+
+
+class ActionDecision(StrEnum):
+    DONE = "done"
+    DENIED = "denied"
+    HELD = "held"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ERROR = "error"
+    NOTE = "note"  # staff desk actions that move no money: claim, reply, resolve ...
+
+
+class RefundStatus(StrEnum):
+    ISSUED = "issued"
+    HELD = "held"  # above the approval threshold: waits for staff
+    REJECTED = "rejected"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def new_reference(prefix: str = "T") -> str:
+    """A short public reference that does not reveal how many tickets exist."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return prefix + "-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN ({_enum_values(Role)})", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_updates: Mapped[bool] = mapped_column(Boolean, default=True)  # non-essential notifications
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt, salted
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(OrderStatus)})", name="ck_orders_status"),
+        CheckConstraint(f"payment_method IN ({_enum_values(PaymentMethod)})", name="ck_orders_payment"),
+        CheckConstraint("total >= 0", name="ck_orders_total"),
+        Index("ix_orders_customer_placed", "customer_id", "placed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PENDING.value)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shipped_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    total: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    payment_method: Mapped[str] = mapped_column(String(16), default=PaymentMethod.CARD.value)
+    carrier: Mapped[Optional[str]] = mapped_column(String(40))
+    tracking_number: Mapped[Optional[str]] = mapped_column(String(64))
+
+    customer: Mapped[User] = relationship(back_populates="orders")
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+    refunds: Mapped[list[Refund]] = relationship(back_populates="order", order_by="Refund.id")
+    replacements: Mapped[list[Replacement]] = relationship(back_populates="order", order_by="Replacement.id")
+
+    def __repr__(self) -> str:
+        return f"<Order {self.number} {self.status}>"
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_order_items_quantity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(TicketStatus)})", name="ck_tickets_status"),
+        CheckConstraint(f"priority IN ({_enum_values(Priority)})", name="ck_tickets_priority"),
+        CheckConstraint("satisfaction IN ('satisfied', 'unsatisfied')", name="ck_tickets_satisfaction"),
+        Index("ix_tickets_customer_created", "customer_id", "created_at"),
+        Index("ix_tickets_status_sla", "status", "sla_due_at"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_reference)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.NEW.value)
+    priority: Mapped[str] = mapped_column(String(2), default=Priority.P3.value)
+    intent: Mapped[Optional[str]] = mapped_column(String(40))
+    sentiment: Mapped[Optional[float]]
+    confidence: Mapped[Optional[float]]
+    escalation_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    customer_turns: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    first_response_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sla_due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    satisfaction: Mapped[Optional[str]] = mapped_column(String(12))
+    satisfaction_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    human_involved: Mapped[bool] = mapped_column(Boolean, default=False)  # a person replied or decided
+
+    customer: Mapped[User] = relationship(foreign_keys=[customer_id])
+    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
+    order: Mapped[Optional[Order]] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="Message.id"
+    )
+    runs: Mapped[list[AgentRun]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="AgentRun.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.reference} {self.status}>"
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(f"author_kind IN ({_enum_values(AuthorKind)})", name="ck_messages_author_kind"),
+        Index("ix_messages_ticket_created", "ticket_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    agent_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agent_runs.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    # [{"policy": "refunds", "heading": "...", "text": "..."}]
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Plain-words outcome of an action taken with this message, e.g. {"tool": "refund", "decision": "done", ...}
+    outcome: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)  # staff-only note
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    author: Mapped[Optional[User]] = relationship()
+
+
+class AgentRun(db.Model):
+    __tablename__ = "agent_runs"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(RunStatus)})", name="ck_agent_runs_status"),
+        Index("ix_agent_runs_status_queued", "status", "queued_at"),
+        Index("ix_agent_runs_ticket", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value)
+    trigger: Mapped[str] = mapped_column(String(16), default="created")  # created | reply | rerun | requeue
+    backend: Mapped[Optional[str]] = mapped_column(String(32))
+    model: Mapped[Optional[str]] = mapped_column(String(64))
+    job_id: Mapped[Optional[str]] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[Optional[float]]
+    model_calls: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal("0"))
+    # [{"step": "triage", "ms": 0.4, "input": {...}, "output": {...}}] (redacted)
+    trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    action: Mapped[Optional[str]] = mapped_column(String(20))  # refund | cancel | ... | answer | clarify | escalate
+    outcome: Mapped[Optional[str]] = mapped_column(String(12))  # done | denied | held
+    error: Mapped[Optional[str]] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="runs")
+
+
+class ActionLog(db.Model):
+    """Append-only audit log of every action attempt (see the guard below)."""
+
+    __tablename__ = "action_log"
+    __table_args__ = (
+        CheckConstraint(f"decision IN ({_enum_values(ActionDecision)})", name="ck_action_log_decision"),
+        CheckConstraint(f"actor_kind IN ({_enum_values(ActorKind)})", name="ck_action_log_actor_kind"),
+        Index("ix_action_log_created", "created_at"),
+        Index("ix_action_log_ticket", "ticket_id", "id"),
+        Index("ix_action_log_tool_decision", "tool", "decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer)  # user id (staff) or agent run id
+    actor_name: Mapped[str] = mapped_column(String(120))
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    order_number: Mapped[Optional[str]] = mapped_column(String(32))
+    tool: Mapped[str] = mapped_column(String(40))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # PII-redacted
+    decision: Mapped[str] = mapped_column(String(12))
+    reason_code: Mapped[Optional[str]] = mapped_column(String(60))
+    amount: Mapped[Optional[Decimal]] = mapped_column(Money)
+    currency: Mapped[Optional[str]] = mapped_column(String(3))
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+
+
+@event.listens_for(ActionLog, "before_update")
+@event.listens_for(ActionLog, "before_delete")
+def _action_log_is_append_only(mapper, connection, target) -> None:
+    raise RuntimeError("action_log is append-only")
+
+
+class Refund(db.Model):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(RefundStatus)})", name="ck_refunds_status"),
+        CheckConstraint("amount > 0", name="ck_refunds_amount"),
+        Index("ix_refunds_customer_created", "customer_id", "created_at"),
+        Index("ix_refunds_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[Optional[str]] = mapped_column(Text)  # why it was asked for / why it is held
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)  # item names for a partial refund
+    payment_reference: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision_note: Mapped[Optional[str]] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
+
+
+class Cancellation(db.Model):
+    __tablename__ = "cancellations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(16))
+    payment_reference: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship()
+
+
+class Replacement(db.Model):
+    __tablename__ = "replacements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # damaged | defective | wrong
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    shipment_reference: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="replacements")
+
+
+class LedgerEntry(db.Model):
+    """Money moved back to a customer through the built-in payments ledger."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_customer_method", "customer_id", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(16))  # refund | cancellation
+    method: Mapped[str] = mapped_column(String(16))  # card | paypal | gift_card
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmailOutbox(db.Model):
+    """A notification written in the same transaction as its event and sent later by a job."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(OutboxStatus)})", name="ck_email_outbox_status"),
+        Index("ix_email_outbox_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(250))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[Optional[str]] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # Message-ID, In-Reply-To, References
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_after: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+__all__ = [
+    "ActionDecision",
+    "ActionLog",
+    "ActorKind",
+    "AgentRun",
+    "AuthorKind",
+    "Cancellation",
+    "EmailOutbox",
+    "LedgerEntry",
+    "Message",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "OutboxStatus",
+    "PaymentMethod",
+    "Priority",
+    "Refund",
+    "RefundStatus",
+    "Replacement",
+    "Role",
+    "RunStatus",
+    "Ticket",
+    "TicketStatus",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,143 @@
+"""The one place that knows background job paths, queue names, timeouts and retries.
+
+With REDIS_URL set, jobs go to RQ (named queues `agent` and `email`) and real workers run them
+(`python -m worker`). Without it (`make run`), the same job functions run in a small in-process thread
+pool inside an app context. The web side enqueues by dotted path, so it never imports worker code.
+Always commit before enqueueing: a job must find the rows it is given.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+AGENT_QUEUE = "agent"
+EMAIL_QUEUE = "email"
+QUEUES = (AGENT_QUEUE, EMAIL_QUEUE)
+
+PROCESS_TICKET = "worker.jobs.process_ticket"
+SEND_EMAIL = "worker.jobs.send_email"
+
+# Backoff between retries (seconds); transient failures only, the job decides what is transient.
+RETRY_INTERVALS = {AGENT_QUEUE: [5, 30, 120], EMAIL_QUEUE: [10, 60, 300]}
+
+_inprocess_final = contextvars.ContextVar("inprocess_final_attempt", default=True)
+
+
+def is_final_attempt() -> bool:
+    """Whether the running job has no retry left (so a failure now must hand the work to a person)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None:
+        return _inprocess_final.get()
+    return not job.retries_left
+
+
+@dataclass
+class ManualQueue:
+    """Test mode: jobs wait in a list until the test drains them."""
+
+    jobs: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def drain(self, app: Flask) -> int:
+        count = 0
+        while self.jobs:
+            path, args = self.jobs.pop(0)
+            with app.app_context():
+                import_job(path)(*args)
+            count += 1
+        return count
+
+
+def import_job(path: str):
+    """Resolve a dotted job path to its function."""
+    module_name, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def queue_mode(app: Flask) -> str:
+    mode = app.config.get("QUEUE_MODE", "auto")
+    if mode == "auto":
+        return "rq" if app.config.get("REDIS_URL") else "thread"
+    return mode
+
+
+def init_app(app: Flask) -> None:
+    mode = queue_mode(app)
+    if mode == "thread":
+        app.extensions["inprocess_queue"] = ThreadPoolExecutor(
+            max_workers=app.config["INPROCESS_WORKERS"], thread_name_prefix="job"
+        )
+    elif mode == "manual":
+        app.extensions["manual_queue"] = ManualQueue()
+
+
+def redis_connection(app: Flask | None = None):
+    from redis import Redis
+
+    app = app or current_app
+    return Redis.from_url(app.config["REDIS_URL"])
+
+
+def rq_queue(name: str, app: Flask | None = None):
+    from rq import Queue
+
+    return Queue(name, connection=redis_connection(app))
+
+
+def job_timeout(queue: str, app: Flask) -> int:
+    return app.config["AGENT_JOB_TIMEOUT"] if queue == AGENT_QUEUE else int(app.config["MAIL_TIMEOUT"] * 6)
+
+
+def enqueue(path: str, *args: Any, queue: str = AGENT_QUEUE, job_id: str | None = None) -> str | None:
+    """Run the job at `path` with primitive `args` in the background; returns the RQ job id if any."""
+    app = current_app._get_current_object()
+    mode = queue_mode(app)
+    if mode == "rq":
+        return _enqueue_rq(app, path, args, queue, job_id)
+    if mode == "manual":
+        app.extensions["manual_queue"].jobs.append((path, args))
+        return None
+    app.extensions["inprocess_queue"].submit(_run_inprocess, app, path, args, RETRY_INTERVALS[queue])
+    return None
+
+
+def _enqueue_rq(app: Flask, path: str, args: tuple[Any, ...], queue: str, job_id: str | None) -> str:
+    from rq import Retry
+
+    intervals = RETRY_INTERVALS[queue]
+    job = rq_queue(queue, app).enqueue(
+        path,
+        *args,
+        job_id=job_id,
+        job_timeout=job_timeout(queue, app),
+        retry=Retry(max=len(intervals), interval=intervals),
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
+    return job.id
+
+
+def _run_inprocess(app: Flask, path: str, args: tuple[Any, ...], intervals: list[int]) -> None:
+    """Run a job with the same retry policy RQ would apply."""
+    for attempt in range(len(intervals) + 1):
+        _inprocess_final.set(attempt == len(intervals))
+        try:
+            with app.app_context():
+                import_job(path)(*args)
+            return
+        except Exception:
+            log.exception("job %s%r failed (attempt %d)", path, args, attempt + 1)
+            if attempt == len(intervals):
+                return
+            time.sleep(intervals[attempt])

@@ -1,0 +1,148 @@
+"""Accounts: sign-up, login, logout, throttling, CSRF, roles and object-level access."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import User
+
+
+def test_signup_creates_a_customer_and_logs_in(client, app):
+    response = client.post(
+        "/auth/signup",
+        data={"name": "Nina New", "email": "Nina@Example.com", "password": "long-enough-pw", "confirm": "long-enough-pw"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "nina@example.com"))
+        assert user.role == "customer"
+        assert user.password_hash.startswith("scrypt:")
+    assert b"Hello, Nina New" in client.get("/").data
+
+
+def test_signup_ignores_a_role_field(client, app):
+    client.post(
+        "/auth/signup",
+        data={"name": "Eve", "email": "eve@example.com", "password": "long-enough-pw",
+              "confirm": "long-enough-pw", "role": "admin"},
+    )
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(User.email == "eve@example.com")) == "customer"
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [("short", "short", b"Use at least 10 characters."), ("long-enough-pw", "different-pw", b"Passwords differ.")],
+)
+def test_signup_rejects_bad_passwords(client, password, confirm, message):
+    response = client.post(
+        "/auth/signup", data={"name": "X", "email": "x@example.com", "password": password, "confirm": confirm}
+    )
+    assert response.status_code == 200
+    assert message in response.data
+
+
+def test_signup_rejects_duplicate_email(client, seeded):
+    response = client.post(
+        "/auth/signup",
+        data={"name": "C", "email": "CUSTOMER@example.com", "password": "long-enough-pw", "confirm": "long-enough-pw"},
+    )
+    assert response.status_code == 400
+    assert b"already exists" in response.data
+
+
+def test_login_and_logout(client, auth, seeded):
+    assert auth.login().headers["Location"] == "/"
+    assert b"Hello, Casey Customer" in client.get("/").data
+    auth.logout()
+    assert client.get("/").headers["Location"].startswith("/auth/login")
+
+
+def test_wrong_password_is_refused(client, auth, seeded):
+    response = auth.login(password="not-the-password")
+    assert response.status_code == 401
+    assert b"Wrong email or password." in response.data
+    assert client.get("/").status_code == 302
+
+
+def test_inactive_user_cannot_log_in(client, auth, seeded):
+    with seeded.app_context():
+        db.session.scalar(select(User).where(User.email == "customer@example.com")).active = False
+        db.session.commit()
+    assert auth.login().status_code == 401
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"])
+def test_login_never_redirects_off_site(client, seeded, target):
+    response = client.post(
+        f"/auth/login?next={target}", data={"email": "customer@example.com", "password": "customer-demo"}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_login_follows_a_local_next(client, seeded):
+    response = client.post(
+        "/auth/login?next=/orders", data={"email": "customer@example.com", "password": "customer-demo"}
+    )
+    assert response.headers["Location"] == "/orders"
+
+
+def test_login_is_throttled(tmp_path):
+    from portal.demo import seed_demo
+    from portal.extensions import limiter
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'throttle.db'}", tmp_path, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+    limiter.reset()
+    client = app.test_client()
+    codes = [
+        client.post("/auth/login", data={"email": "customer@example.com", "password": "wrong-password"}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    limiter.reset()
+
+
+def test_forms_without_csrf_token_are_rejected(seeded):
+    seeded.config["WTF_CSRF_ENABLED"] = True
+    client = seeded.test_client()
+    response = client.post("/auth/login", data={"email": "customer@example.com", "password": "customer-demo"})
+    assert response.status_code == 400
+    assert b"CSRF token is missing" in response.data
+    assert client.get("/").status_code == 302  # not logged in
+
+
+def test_customer_sees_own_orders_only(client, auth, seeded):
+    auth.login()
+    page = client.get("/orders").data
+    assert b"A1003" in page and b"B2001" not in page
+    assert client.get("/orders/A1003").status_code == 200
+    response = client.get("/orders/B2001")
+    assert response.status_code == 404
+    assert b"Coffee grinder" not in response.data
+
+
+def test_pages_need_login(client, seeded):
+    for path in ("/", "/orders", "/orders/A1003"):
+        assert client.get(path).headers["Location"].startswith("/auth/login")
+
+
+def test_session_cookie_flags(seeded):
+    client = seeded.test_client()
+    response = client.post("/auth/login", data={"email": "customer@example.com", "password": "customer-demo"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_secret_key_required_outside_development(monkeypatch):
+    from portal import create_app
+
+    monkeypatch.setenv("SUPPORTOPS_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()

@@ -1,0 +1,34 @@
+"""`python -m worker`: an RQ worker for the `agent` and `email` queues, running inside the app context."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from portal.queue import QUEUES, redis_connection
+
+log = logging.getLogger("worker")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run a SupportOps background worker.")
+    parser.add_argument("queues", nargs="*", default=list(QUEUES), help="queues to listen on (default: all)")
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--name", help="worker name (default: generated)")
+    args = parser.parse_args(argv)
+
+    from rq import SimpleWorker
+
+    from worker.app import get_app
+
+    app = get_app()
+    with app.app_context():
+        connection = redis_connection(app)
+        # SimpleWorker runs jobs in this process: no fork per job, so one app and one DB pool per worker.
+        worker = SimpleWorker(args.queues, connection=connection, name=args.name)
+        log.info("worker %s listening on %s", worker.name, ", ".join(args.queues))
+        worker.work(burst=args.burst, with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main()
