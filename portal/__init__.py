@@ -71,11 +71,21 @@ def _migrations_dir():
 
 def register_blueprints(app: Flask) -> None:
     from portal import errors
+    from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.desk import bp as desk_bp
+    from portal.mailer import bp as mailer_bp
     from portal.main import bp as main_bp
+    from portal.settings import bp as settings_bp
+    from portal.support import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(mailer_bp)
+    app.register_blueprint(settings_bp)
     errors.init_app(app)
 
     @app.context_processor
@@ -84,6 +94,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal import cli
+    from portal import actions_cli, cli
+    from portal.mailer.cli import mail_cli
 
     cli.init_app(app)
+    app.cli.add_command(mail_cli)
+    actions_cli.init_app(app)

@@ -34,6 +34,10 @@ def _float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
+def _int_list(name: str, default: str) -> list[int]:
+    return [int(part) for part in _env(name, default).split(",") if part.strip()]
+
+
 def _decimal(name: str, default: str) -> Decimal:
     return Decimal(_env(name, default))
 
@@ -88,6 +92,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MISTRAL_MAX_STEPS": _int("MISTRAL_MAX_STEPS", 4),
         "MISTRAL_INPUT_COST_PER_MTOK": _decimal("MISTRAL_INPUT_COST_PER_MTOK", "0.10"),
         "MISTRAL_OUTPUT_COST_PER_MTOK": _decimal("MISTRAL_OUTPUT_COST_PER_MTOK", "0.30"),
+        "MISTRAL_BACKOFF_SECONDS": _float("MISTRAL_BACKOFF_SECONDS", 0.5),
+        "MISTRAL_BACKOFF_MAX_SECONDS": _float("MISTRAL_BACKOFF_MAX_SECONDS", 8.0),
+        "MISTRAL_DIRECT_TOOL_REPLY": _bool("MISTRAL_DIRECT_TOOL_REPLY", False),
         "RETRIEVAL_EMBEDDER": _env("RETRIEVAL_EMBEDDER", "auto"),
         "POLICIES_DIR": _env("POLICIES_DIR", str(Path(__file__).resolve().parent.parent / "policies")),
         # Policy limits (see tools.PolicyLimits and policies/*.md; a test keeps them in sync).
@@ -112,6 +119,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "SupportOps <support@example.com>"),
         "MAIL_TIMEOUT": _float("MAIL_TIMEOUT", 10.0),
         "MAIL_STAFF_DIGEST_SECONDS": _int("MAIL_STAFF_DIGEST_SECONDS", 300),
+        # Seconds between send retries; after the last one the outbox row is marked failed (docs/email.md).
+        "MAIL_RETRY_INTERVALS": _int_list("MAIL_RETRY_INTERVALS", "10,60,300,1800"),
+        "MAIL_MESSAGE_ID_DOMAIN": _env("MAIL_MESSAGE_ID_DOMAIN"),  # default: the sender's domain
+        "MAIL_FEEDBACK_MAX_AGE_DAYS": _int("MAIL_FEEDBACK_MAX_AGE_DAYS", 14),
+        "MAIL_STALE_MINUTES": _int("MAIL_STALE_MINUTES", 15),
         "MAIL_SUPPRESS_SEND": mail_server is None,
     }
 

@@ -1,0 +1,142 @@
+"""Writing a tool's Decision into the database: effect rows, order status, payouts, ticket escalation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    Cancellation,
+    Order,
+    OrderStatus,
+    Refund,
+    RefundStatus,
+    Replacement,
+    Ticket,
+    TicketStatus,
+)
+from portal.services.payments import Payout, get_provider
+from tools import Decision
+
+EFFECT_MODELS = {"refund": Refund, "cancel": Cancellation, "replacement": Replacement}
+_REPLACEMENT_REASONS = {"wrong_item": "wrong"}  # the column's vocabulary: damaged | defective | wrong
+
+
+def idempotency_key(ticket_id: int, tool: str, order_number: str, item_names: list[str] | None = None) -> str:
+    """(ticket, action, order[, items]): the same request on the same ticket makes one effect only.
+
+    Named items are part of the key so that two different partial refunds asked for in one ticket
+    stay two requests; the same items named again are the same request.
+    """
+    key = f"ticket:{ticket_id}:{tool}:{order_number}"
+    if item_names:
+        names = ",".join(sorted({name.casefold() for name in item_names}))
+        key += ":items:" + hashlib.sha256(names.encode()).hexdigest()[:16]
+    return key
+
+
+def find_effect(tool: str, key: str):
+    """The effect row recorded under this key, if any."""
+    model = EFFECT_MODELS.get(tool)
+    if model is None:
+        return None
+    return db.session.scalars(select(model).where(model.idempotency_key == key)).first()
+
+
+def record_refund(
+    decision: Decision, order: Order, *, ticket_id, key: str, reason: str, now: datetime
+) -> Refund:
+    """A Refund row: issued at once (with its payout), or held for staff approval."""
+    refund = Refund(
+        idempotency_key=key,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        ticket_id=ticket_id,
+        amount=decision.amount,
+        currency=decision.currency,
+        method=order.payment_method,
+        status=RefundStatus.HELD.value,
+        reason="; ".join(filter(None, [reason, *decision.reasons])) or None,
+        items=list(decision.details.get("items", [])),
+        created_at=now,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    if decision.outcome == "done":
+        issue_refund(refund, order, decision.new_order_status, now)
+    return refund
+
+
+def issue_refund(refund: Refund, order: Order, new_order_status: str | None, now: datetime) -> None:
+    """Pay the refund out through the payment provider and update the order."""
+    refund.status = RefundStatus.ISSUED.value
+    refund.issued_at = now
+    refund.payment_reference = _payout(
+        order, "refund", refund.amount, refund.currency, refund.idempotency_key
+    )
+    if new_order_status:
+        order.status = new_order_status
+
+
+def record_cancellation(
+    decision: Decision, order: Order, *, ticket_id, key: str, now: datetime
+) -> Cancellation:
+    """A Cancellation row, the full amount paid back, and the order marked cancelled."""
+    cancellation = Cancellation(
+        idempotency_key=key,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        ticket_id=ticket_id,
+        amount=decision.amount,
+        currency=decision.currency,
+        method=order.payment_method,
+        created_at=now,
+    )
+    cancellation.payment_reference = _payout(order, "cancellation", decision.amount, decision.currency, key)
+    order.status = OrderStatus.CANCELLED.value
+    order.cancelled_at = now
+    db.session.add(cancellation)
+    return cancellation
+
+
+def record_replacement(
+    decision: Decision, order: Order, *, ticket_id, key: str, now: datetime
+) -> Replacement:
+    """A Replacement row with a shipment reference for the warehouse."""
+    problem = decision.details.get("problem", "")
+    replacement = Replacement(
+        idempotency_key=key,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        ticket_id=ticket_id,
+        reason=_REPLACEMENT_REASONS.get(problem, problem),
+        items=list(decision.details.get("items", [])),
+        shipment_reference=f"RP-{secrets.token_hex(5).upper()}",
+        created_at=now,
+    )
+    db.session.add(replacement)
+    return replacement
+
+
+def mark_escalated(ticket_id: int | None, reason: str, now: datetime) -> None:
+    """Hand the ticket to a person (once): status, reason, time and the first-response deadline."""
+    ticket = db.session.get(Ticket, ticket_id) if ticket_id else None
+    if ticket is None or ticket.status == TicketStatus.ESCALATED.value:
+        return
+    ticket.status = TicketStatus.ESCALATED.value
+    ticket.escalation_reason = reason[:200]
+    ticket.escalated_at = now
+    if ticket.sla_due_at is None:
+        ticket.sla_due_at = now + timedelta(hours=current_app.config["SLA_HOURS"])
+
+
+def _payout(order: Order, kind: str, amount, currency: str, key: str) -> str:
+    payout = Payout(
+        order.customer_id, order.id, kind, order.payment_method, amount, currency, f"payout:{key}"
+    )
+    return get_provider().refund(payout)

@@ -1,0 +1,181 @@
+"""Refunds held above the approval threshold: staff approve (rules re-checked now) or reject them.
+
+Both are idempotent: a second click returns the first decision and moves no money twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.config import policy_limits
+from portal.extensions import db
+from portal.models import ActionDecision, Order, Refund, RefundStatus, User, utcnow
+from portal.services import effects
+from portal.services.audit import ActionResult, Actor, log_action
+from portal.services.replay import describe_refund
+from portal.services.snapshots import customer_history, order_snapshot
+from portal.services.transaction import customer_transaction
+from tools import Decision, Refusal
+from tools import refund as refund_tool
+
+POLICY = "refunds"
+
+
+def held_refunds() -> list[Refund]:
+    """Refunds waiting for a staff decision, oldest first."""
+    query = select(Refund).where(Refund.status == RefundStatus.HELD.value).order_by(Refund.created_at)
+    return list(db.session.scalars(query))
+
+
+def approve_held(refund_id: int, staff_user_id: int, *, now: datetime | None = None) -> ActionResult:
+    """Issue a held refund if the policy still allows it at this moment (window, limit, amount left)."""
+    now = now or utcnow()
+    refund = _get(refund_id)
+    with customer_transaction(refund.customer_id):
+        refund, order, actor = _reload(refund_id, staff_user_id)
+        if refund.status != RefundStatus.HELD.value:
+            return _already_decided(refund, order, actor, "approve")
+        result = _recheck(refund, order, now)
+        if isinstance(result, Decision):
+            return _approve(refund, order, result, actor, now)
+        row = _log(actor, refund, order, ActionDecision.DENIED.value, result.reason_code, result.message)
+        return ActionResult(
+            "refund",
+            "denied",
+            result.message,
+            POLICY,
+            order.number,
+            refund.amount,
+            refund.currency,
+            reason_code=result.reason_code,
+            effect_id=refund.id,
+            log_id=row.id,
+        )
+
+
+def reject_held(
+    refund_id: int, staff_user_id: int, note: str = "", *, now: datetime | None = None
+) -> ActionResult:
+    """Turn a held refund down, with the staff member's note."""
+    now = now or utcnow()
+    refund = _get(refund_id)
+    with customer_transaction(refund.customer_id):
+        refund, order, actor = _reload(refund_id, staff_user_id)
+        if refund.status != RefundStatus.HELD.value:
+            return _already_decided(refund, order, actor, "reject")
+        refund.status = RefundStatus.REJECTED.value
+        refund.decided_at, refund.decided_by_id, refund.decision_note = now, staff_user_id, note or None
+        outcome, message = describe_refund(refund, order)
+        row = _log(actor, refund, order, ActionDecision.REJECTED.value, "rejected_by_staff", note or message)
+        return ActionResult(
+            "refund",
+            outcome,
+            message,
+            POLICY,
+            order.number,
+            refund.amount,
+            refund.currency,
+            reason_code="rejected_by_staff",
+            effect_id=refund.id,
+            log_id=row.id,
+        )
+
+
+def _get(refund_id: int) -> Refund:
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        raise LookupError(f"no refund {refund_id}")
+    return refund
+
+
+def _reload(refund_id: int, staff_user_id: int) -> tuple[Refund, Order, Actor]:
+    """Fresh rows read after the lock: another click may have decided in the meantime."""
+    query = select(Refund).where(Refund.id == refund_id).with_for_update()
+    refund = db.session.scalars(query.execution_options(populate_existing=True)).one()
+    order = db.session.get(Order, refund.order_id, populate_existing=True)
+    staff = db.session.get(User, staff_user_id)
+    if staff is None or not staff.is_staff:  # views check this too; money never moves on a customer's click
+        raise PermissionError(f"user {staff_user_id} is not staff")
+    return refund, order, Actor.staff(staff_user_id, staff.name)
+
+
+def _recheck(refund: Refund, order: Order, now: datetime):
+    limits = policy_limits(current_app.config)
+    result = refund_tool(
+        order_snapshot(order),
+        customer_id=refund.customer_id,
+        order_number=order.number,
+        history=customer_history(refund.customer_id, limits, now),
+        limits=limits,
+        now=now,
+        item_names=list(refund.items or []),
+        staff_approved=True,
+    )
+    if isinstance(result, Decision) and result.amount != refund.amount:
+        # The order changed since the hold (e.g. another partial refund): staff must look again.
+        return Refusal(
+            "refund",
+            "amount_changed",
+            f"The refundable amount of order {order.number} is now {result.amount} {result.currency}, "
+            f"not {refund.amount}; please review it again.",
+            POLICY,
+            order.number,
+        )
+    return result
+
+
+def _approve(refund: Refund, order: Order, decision: Decision, actor: Actor, now: datetime) -> ActionResult:
+    effects.issue_refund(refund, order, decision.new_order_status, now)
+    refund.decided_at, refund.decided_by_id = now, actor.id
+    row = _log(actor, refund, order, ActionDecision.APPROVED.value, None, decision.message)
+    return ActionResult(
+        "refund",
+        "done",
+        decision.message,
+        POLICY,
+        order.number,
+        refund.amount,
+        refund.currency,
+        effect_id=refund.id,
+        log_id=row.id,
+    )
+
+
+def _already_decided(refund: Refund, order: Order, actor: Actor, verb: str) -> ActionResult:
+    outcome, message = describe_refund(refund, order)
+    code = "already_issued" if outcome == "done" else "already_rejected"
+    row = _log(
+        actor, refund, order, ActionDecision.NOTE.value, code, f"{verb} again: refund is {refund.status}"
+    )
+    return ActionResult(
+        "refund",
+        outcome,
+        message,
+        POLICY,
+        order.number,
+        refund.amount,
+        refund.currency,
+        reason_code=code,
+        effect_id=refund.id,
+        log_id=row.id,
+        replayed=True,
+    )
+
+
+def _log(actor: Actor, refund: Refund, order: Order, decision: str, code: str | None, detail: str):
+    return log_action(
+        actor,
+        "refund",
+        decision,
+        ticket_id=refund.ticket_id,
+        customer_id=refund.customer_id,
+        order_number=order.number,
+        arguments={"refund_id": refund.id},
+        reason_code=code,
+        amount=refund.amount,
+        currency=refund.currency,
+        detail=detail,
+    )

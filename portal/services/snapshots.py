@@ -1,0 +1,72 @@
+"""Database rows → the plain snapshots the policy tools work on."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Order, Refund, RefundStatus, Replacement
+from tools import CustomerHistory, ItemSnapshot, OrderSnapshot, PolicyLimits
+
+
+def normalize_order_number(number: str | None) -> str:
+    """'#a1001 ' → 'A1001' (customers and models write order numbers loosely)."""
+    return (number or "").strip().lstrip("#").strip().upper()
+
+
+def find_own_order(customer_id: int, number: str | None, *, lock: bool = False) -> Order | None:
+    """The order with this number among the customer's own orders only; None otherwise."""
+    wanted = normalize_order_number(number)
+    if not wanted:
+        return None
+    query = select(Order).where(Order.customer_id == customer_id, func.upper(Order.number) == wanted)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).first()
+
+
+def refunded_total(order_id: int) -> Decimal:
+    """Money already refunded on the order (issued refunds; held ones moved no money)."""
+    query = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.order_id == order_id, Refund.status == RefundStatus.ISSUED.value
+    )
+    return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+
+
+def replacements_count(order_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(Replacement.order_id == order_id)) or 0
+
+
+def order_snapshot(order: Order) -> OrderSnapshot:
+    """The tools' view of an order row, including what was already refunded and replaced."""
+    items = tuple(ItemSnapshot(i.name, i.quantity, i.unit_price, i.sku) for i in order.items)
+    return OrderSnapshot(
+        number=order.number,
+        customer_id=order.customer_id,
+        status=order.status,
+        total=order.total,
+        currency=order.currency,
+        payment_method=order.payment_method,
+        placed_at=order.placed_at,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+        tracking_number=order.tracking_number,
+        carrier=order.carrier,
+        items=items,
+        refunded_total=refunded_total(order.id),
+        replacements_count=replacements_count(order.id),
+    )
+
+
+def customer_history(customer_id: int, limits: PolicyLimits, now: datetime) -> CustomerHistory:
+    """The customer's refunds issued inside the rolling limit period."""
+    since = now - timedelta(days=limits.refund_period_days)
+    query = select(Refund.issued_at).where(
+        Refund.customer_id == customer_id,
+        Refund.status == RefundStatus.ISSUED.value,
+        Refund.issued_at > since,
+    )
+    return CustomerHistory(customer_id, tuple(db.session.scalars(query)))

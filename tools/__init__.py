@@ -1,0 +1,89 @@
+"""Pure policy rules for SupportOps: each tool takes plain snapshots, limits and `now`, and returns
+a Decision (done or held) or a Refusal. Standard library only; never imports flask, portal or worker.
+
+The service layer (portal.services.actions) loads the rows, takes the locks, calls these functions
+and records the effects; the agent only chooses a tool name and its MODEL_ARGS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools import cancel as _cancel
+from tools import escalate as _escalate
+from tools import order_status as _order_status
+from tools import refund as _refund
+from tools import replacement as _replacement
+from tools.cancel import cancel
+from tools.escalate import escalate
+from tools.order_status import order_status
+from tools.refund import refund
+from tools.replacement import replacement
+from tools.specs import ToolArgumentError, clean_args, function_spec, model_description
+from tools.types import (
+    CustomerHistory,
+    Decision,
+    ItemSnapshot,
+    OrderSnapshot,
+    PolicyLimits,
+    Refusal,
+    ToolResult,
+    format_money,
+    money,
+)
+
+TOOLS = {
+    "refund": refund,
+    "cancel": cancel,
+    "replacement": replacement,
+    "order_status": order_status,
+    "escalate": escalate,
+}
+
+MODEL_ARGS = {
+    "refund": _refund.MODEL_ARGS,
+    "cancel": _cancel.MODEL_ARGS,
+    "replacement": _replacement.MODEL_ARGS,
+    "order_status": _order_status.MODEL_ARGS,
+    "escalate": _escalate.MODEL_ARGS,
+}
+
+POLICIES = {
+    "refund": _refund.POLICY,
+    "cancel": _cancel.POLICY,
+    "replacement": _replacement.POLICY,
+    "order_status": _order_status.POLICY,
+    "escalate": _escalate.POLICY,
+}
+
+
+def tool_specs(limits: PolicyLimits | None = None) -> list[dict[str, Any]]:
+    """Every tool in the function-calling format the Mistral backend binds (numbers from limits)."""
+    limits = limits or PolicyLimits()
+    return [function_spec(name, fn, MODEL_ARGS[name], limits) for name, fn in TOOLS.items()]
+
+
+__all__ = [
+    "MODEL_ARGS",
+    "POLICIES",
+    "TOOLS",
+    "CustomerHistory",
+    "Decision",
+    "ItemSnapshot",
+    "OrderSnapshot",
+    "PolicyLimits",
+    "Refusal",
+    "ToolArgumentError",
+    "ToolResult",
+    "cancel",
+    "clean_args",
+    "escalate",
+    "format_money",
+    "function_spec",
+    "model_description",
+    "money",
+    "order_status",
+    "refund",
+    "replacement",
+    "tool_specs",
+]

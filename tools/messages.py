@@ -1,0 +1,51 @@
+"""Customer-facing sentences shared by the tools and the service layer (which replays earlier results)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tools.types import PAYMENT_METHOD_WORDS, format_money
+
+
+def method_words(method: str) -> str:
+    """'your PayPal account' for 'paypal'."""
+    return PAYMENT_METHOD_WORDS.get(method, "your original payment method")
+
+
+def refund_issued(number: str, amount: Decimal, currency: str, method: str) -> str:
+    shown = format_money(amount, currency)
+    return f"Your refund of {shown} for order {number} to {method_words(method)} has been issued."
+
+
+def refund_held(number: str, amount: Decimal, currency: str, threshold: Decimal, sla_hours: float) -> str:
+    return (
+        f"Your refund of {format_money(amount, currency)} for order {number} is above "
+        f"{format_money(threshold, currency)}, so a member of our staff needs to approve it. "
+        "I've sent it for review; nothing has been refunded yet, "
+        f"and you'll hear from us within {sla_hours:g} hours."
+    )
+
+
+def refund_waiting(number: str, amount: Decimal, currency: str) -> str:
+    return (
+        f"Your refund of {format_money(amount, currency)} for order {number} is waiting for approval by our "
+        "staff; nothing has been refunded yet."
+    )
+
+
+def refund_rejected(number: str) -> str:
+    return f"Your refund request for order {number} was reviewed by our staff and was not approved."
+
+
+def cancelled(number: str, amount: Decimal, currency: str, method: str) -> str:
+    return (
+        f"Order {number} has been cancelled. The full amount of {format_money(amount, currency)} "
+        f"is going back to {method_words(method)}."
+    )
+
+
+def replacement_sent(number: str, item_names: list[str]) -> str:
+    return (
+        f"A free replacement for order {number} ({', '.join(item_names) or 'your item'}) is on its way. "
+        "You'll get the tracking number by email once it ships, and you don't need to pay anything."
+    )

@@ -1,0 +1,139 @@
+"""Plain data the policy tools work on: snapshots in, a Decision or a Refusal out.
+
+Nothing here knows about the database; the service layer (portal.services) builds snapshots from rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+PAYMENT_METHOD_WORDS = {
+    "card": "your card",
+    "paypal": "your PayPal account",
+    "gift_card": "your gift card balance",
+}
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """A Decimal amount rounded to the cent."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """'42.00 USD'."""
+    return f"{money(amount)} {currency}"
+
+
+@dataclass(frozen=True)
+class ItemSnapshot:
+    """One line of an order."""
+
+    name: str
+    quantity: int
+    unit_price: Decimal
+    sku: str = ""
+
+    @property
+    def value(self) -> Decimal:
+        return money(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    """An order as the tools see it, with what has already been refunded or replaced."""
+
+    number: str
+    customer_id: int
+    status: str  # pending | shipped | delivered | cancelled | refunded
+    total: Decimal
+    currency: str = "USD"
+    payment_method: str = "card"  # card | paypal | gift_card
+    placed_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    tracking_number: str | None = None
+    carrier: str | None = None
+    items: tuple[ItemSnapshot, ...] = ()
+    refunded_total: Decimal = Decimal("0.00")  # issued refunds only (held ones are not money moved)
+    replacements_count: int = 0
+
+    @property
+    def refundable(self) -> Decimal:
+        """What was paid less what was already refunded."""
+        return max(money(self.total - self.refunded_total), Decimal("0.00"))
+
+    @property
+    def payment_words(self) -> str:
+        return PAYMENT_METHOD_WORDS.get(self.payment_method, "your original payment method")
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    """The customer's issued refunds, as timestamps (at least those inside the limit period)."""
+
+    customer_id: int
+    refund_times: tuple[datetime, ...] = ()
+
+    def refunds_since(self, since: datetime) -> int:
+        return sum(1 for issued_at in self.refund_times if issued_at > since)
+
+
+@dataclass(frozen=True)
+class PolicyLimits:
+    """Every number of the policy; portal.config.policy_limits builds it from the app config."""
+
+    refund_window_days: int = 30
+    refunds_per_period: int = 2
+    refund_period_days: int = 30
+    approval_threshold: Decimal = Decimal("500.00")
+    replacement_window_days: int = 30
+    replacements_per_order: int = 1
+    sla_hours: float = 4.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A tool said yes: what to carry out (outcome 'done') or to hold for staff approval ('held')."""
+
+    action: str
+    outcome: str  # done | held
+    message: str  # customer-facing, with real numbers
+    policy: str  # policy file stem to cite, e.g. 'refunds'
+    order_number: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    new_order_status: str | None = None
+    effects: tuple[str, ...] = ()  # rows to record: 'refund', 'cancellation', 'replacement', 'escalation'
+    reasons: tuple[str, ...] = ()  # why it is held
+    escalate: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A tool said no under the policy; nothing may change. `reason_code` is stable for code and logs."""
+
+    action: str
+    reason_code: str
+    message: str  # customer-facing; never reveals anything about orders the customer does not own
+    policy: str
+    order_number: str | None = None
+    escalate: bool = False
+    outcome: str = "denied"
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+
+ToolResult = Decision | Refusal
