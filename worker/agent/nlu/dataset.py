@@ -1,0 +1,79 @@
+"""The project's own labelled triage examples: hand-written messages plus template fills.
+
+Files in `data/`: `train.tsv` (hand-written, `label<TAB>text`), `templates.json` (templates ×
+slot values, expanded deterministically), and two hand-written evaluation files that share no
+templates with training: `validation.tsv` (used while developing) and `holdout.tsv`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+ACTIONS = ("refund", "cancel", "replacement", "order_status", "answer", "escalate", "clarify")
+_SLOT = re.compile(r"\{(\w+)\}")
+_SEED = 20240611
+_PER_TEMPLATE = 6
+
+
+def load_tsv(name: str) -> list[tuple[str, str]]:
+    """(text, label) pairs from a `label<TAB>text` file in data/; '#' lines are comments."""
+    pairs = []
+    for number, line in enumerate((DATA_DIR / name).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, _, text = line.partition("\t")
+        if label not in ACTIONS or not text.strip():
+            raise ValueError(f"{name}:{number}: bad line {line!r}")
+        pairs.append((text.strip(), label))
+    return pairs
+
+
+def _fills(template: str, slots: dict[str, list[str]], rng: random.Random) -> list[str]:
+    """Up to _PER_TEMPLATE distinct fills of one template, each slot drawn independently."""
+    out: list[str] = []
+    for _ in range(_PER_TEMPLATE * 3):
+        text = _SLOT.sub(lambda m: rng.choice(slots[m.group(1)]), template)
+        text = re.sub(r"\s+([,.?!])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
+        if text and text not in out:
+            out.append(text)
+        if len(out) == _PER_TEMPLATE:
+            break
+    return out
+
+
+def template_examples(seed: int = _SEED) -> list[tuple[str, str, str]]:
+    """Deterministic expansion of data/templates.json as (text, label, template id)."""
+    spec = json.loads((DATA_DIR / "templates.json").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    triples = []
+    for label, templates in spec["templates"].items():
+        for index, template in enumerate(templates):
+            group = f"{label}:{index}"
+            triples.extend((text, label, group) for text in _fills(template, spec["slots"], rng))
+    return triples
+
+
+def training_examples() -> list[tuple[str, str, str]]:
+    """(text, label, group) for everything the classifier learns from, without duplicates.
+
+    The group is the template a text came from (or the line, for hand-written text), so
+    cross-validation can keep template siblings on the same side of a split.
+    """
+    handwritten = [(text, label, f"line:{n}") for n, (text, label) in enumerate(load_tsv("train.tsv"))]
+    seen: dict[str, tuple[str, str, str]] = {}
+    for triple in handwritten + template_examples():
+        seen.setdefault(triple[0], triple)
+    return list(seen.values())
+
+
+def fingerprint() -> str:
+    """Hash of the training data files, to key a cached model."""
+    digest = hashlib.sha256()
+    for name in ("train.tsv", "templates.json"):
+        digest.update((DATA_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
