@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextvars
 import importlib
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask, current_app
@@ -25,10 +28,25 @@ EMAIL_QUEUE = "email"
 QUEUES = (AGENT_QUEUE, EMAIL_QUEUE)
 
 PROCESS_TICKET = "worker.jobs.process_ticket"
-SEND_EMAIL = "worker.jobs.send_email"
+REBUILD_POLICY_INDEX = "worker.jobs.rebuild_policy_index"
+REAP_STALE_RUNS = "worker.jobs.reap_stale_runs"
+REAP_EVERY_SECONDS = 60  # in-process mode; RQ workers run the same check themselves (worker.reaper)
+SEND_EMAIL = "worker.email_jobs.send_email"
+SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
 
 # Backoff between retries (seconds); transient failures only, the job decides what is transient.
+# The email queue's intervals come from MAIL_RETRY_INTERVALS when configured (tests keep them short).
 RETRY_INTERVALS = {AGENT_QUEUE: [5, 30, 120], EMAIL_QUEUE: [10, 60, 300]}
+
+
+def retry_intervals(queue: str, app: Flask) -> list[int]:
+    """The backoff for `queue` under `app`'s configuration."""
+    if queue == EMAIL_QUEUE and app.config.get("MAIL_RETRY_INTERVALS"):
+        return list(app.config["MAIL_RETRY_INTERVALS"])
+    if queue == AGENT_QUEUE and app.config.get("AGENT_RETRY_INTERVALS"):
+        return list(app.config["AGENT_RETRY_INTERVALS"])
+    return RETRY_INTERVALS[queue]
+
 
 _inprocess_final = contextvars.ContextVar("inprocess_final_attempt", default=True)
 
@@ -78,8 +96,26 @@ def init_app(app: Flask) -> None:
         app.extensions["inprocess_queue"] = ThreadPoolExecutor(
             max_workers=app.config["INPROCESS_WORKERS"], thread_name_prefix="job"
         )
+        if not app.testing:
+            _every(app, REAP_EVERY_SECONDS, REAP_STALE_RUNS)
     elif mode == "manual":
         app.extensions["manual_queue"] = ManualQueue()
+
+
+def _every(app: Flask, seconds: float, path: str) -> None:
+    """Enqueue the job at `path` every `seconds` (in-process mode's stand-in for a scheduler)."""
+
+    def tick() -> None:
+        try:
+            with app.app_context():
+                enqueue(path)
+        except Exception:
+            log.exception("periodic job %s could not be enqueued", path)
+        _every(app, seconds, path)
+
+    timer = threading.Timer(seconds, tick)
+    timer.daemon = True
+    timer.start()
 
 
 def redis_connection(app: Flask | None = None):
@@ -99,32 +135,46 @@ def job_timeout(queue: str, app: Flask) -> int:
     return app.config["AGENT_JOB_TIMEOUT"] if queue == AGENT_QUEUE else int(app.config["MAIL_TIMEOUT"] * 6)
 
 
-def enqueue(path: str, *args: Any, queue: str = AGENT_QUEUE, job_id: str | None = None) -> str | None:
-    """Run the job at `path` with primitive `args` in the background; returns the RQ job id if any."""
+def enqueue(
+    path: str, *args: Any, queue: str = AGENT_QUEUE, job_id: str | None = None, delay: float = 0
+) -> str | None:
+    """Run the job at `path` with primitive `args` in the background, after `delay` seconds; the RQ job id."""
     app = current_app._get_current_object()
     mode = queue_mode(app)
     if mode == "rq":
-        return _enqueue_rq(app, path, args, queue, job_id)
-    if mode == "manual":
+        return _enqueue_rq(app, path, args, queue, job_id, delay)
+    if mode == "manual":  # tests drain by hand; a delay means nothing there
         app.extensions["manual_queue"].jobs.append((path, args))
         return None
-    app.extensions["inprocess_queue"].submit(_run_inprocess, app, path, args, RETRY_INTERVALS[queue])
+    pool = app.extensions["inprocess_queue"]
+    submit = partial(pool.submit, _run_inprocess, app, path, args, retry_intervals(queue, app))
+    if delay > 0:  # a timer, not a sleeping pool thread: the pool is small
+        timer = threading.Timer(delay, submit)
+        timer.daemon = True
+        timer.start()
+    else:
+        submit()
     return None
 
 
-def _enqueue_rq(app: Flask, path: str, args: tuple[Any, ...], queue: str, job_id: str | None) -> str:
+def _enqueue_rq(
+    app: Flask, path: str, args: tuple[Any, ...], queue: str, job_id: str | None, delay: float = 0
+) -> str:
     from rq import Retry
 
-    intervals = RETRY_INTERVALS[queue]
-    job = rq_queue(queue, app).enqueue(
-        path,
-        *args,
+    intervals = retry_intervals(queue, app)
+    options = dict(
         job_id=job_id,
         job_timeout=job_timeout(queue, app),
         retry=Retry(max=len(intervals), interval=intervals),
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+    target = rq_queue(queue, app)
+    if delay > 0:  # the workers run RQ's scheduler (`with_scheduler=True`)
+        job = target.enqueue_in(timedelta(seconds=delay), path, *args, **options)
+    else:
+        job = target.enqueue(path, *args, **options)
     return job.id
 
 

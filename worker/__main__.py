@@ -26,8 +26,19 @@ def main(argv: list[str] | None = None) -> None:
         connection = redis_connection(app)
         # SimpleWorker runs jobs in this process: no fork per job, so one app and one DB pool per worker.
         worker = SimpleWorker(args.queues, connection=connection, name=args.name)
+        if "agent" in args.queues and not args.burst:
+            _start_agent_services(app)
         log.info("worker %s listening on %s", worker.name, ", ".join(args.queues))
         worker.work(burst=args.burst, with_scheduler=True)
+
+
+def _start_agent_services(app) -> None:
+    """Warm the classifier and policy index, and run the stale-run check (one worker per tick fleet-wide)."""
+    from worker.agent.warmup import warm_up
+    from worker.reaper import start_periodic_reaper
+
+    warm_up(app)
+    start_periodic_reaper(app)
 
 
 if __name__ == "__main__":

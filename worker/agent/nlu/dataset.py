@@ -18,10 +18,14 @@ ACTIONS = ("refund", "cancel", "replacement", "order_status", "answer", "escalat
 _SLOT = re.compile(r"\{(\w+)\}")
 _SEED = 20240611
 _PER_TEMPLATE = 6
+_IN_CONTEXT_SHARE = 0.35
 
 
 def load_tsv(name: str) -> list[tuple[str, str]]:
-    """(text, label) pairs from a `label<TAB>text` file in data/; '#' lines are comments."""
+    """(text, label) pairs from a `label<TAB>text` file in data/; '#' lines are comments.
+
+    A literal `\\n` in a text is a line break, so whole e-mails fit on one line.
+    """
     pairs = []
     for number, line in enumerate((DATA_DIR / name).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
@@ -29,7 +33,7 @@ def load_tsv(name: str) -> list[tuple[str, str]]:
         label, _, text = line.partition("\t")
         if label not in ACTIONS or not text.strip():
             raise ValueError(f"{name}:{number}: bad line {line!r}")
-        pairs.append((text.strip(), label))
+        pairs.append((text.strip().replace("\\n", "\n"), label))
     return pairs
 
 
@@ -58,15 +62,40 @@ def template_examples(seed: int = _SEED) -> list[tuple[str, str, str]]:
     return triples
 
 
+def in_context(examples: list[tuple[str, str, str]], seed: int = _SEED) -> list[tuple[str, str, str]]:
+    """Copies of some examples told the way e-mails tell them: background first, a courtesy after.
+
+    The background and courtesy sentences are shared by every action, so the classifier learns
+    to read past them to the request. Messages that ask for nothing stay as they are.
+    """
+    spec = json.loads((DATA_DIR / "context.json").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    out = []
+    for text, label, group in examples:
+        if label == "clarify" or rng.random() >= _IN_CONTEXT_SHARE:
+            continue
+        before = rng.choice(spec["before"])
+        after = rng.choice(spec["after"]) if rng.random() < 0.5 else ""
+        out.append((f"{before} {text} {after}".strip(), label, group))
+    # background alone is still no request
+    out.extend(
+        (f"{b} {a}".strip(), "clarify", "context:alone")
+        for b in spec["before"][::3]
+        for a in ("", *spec["after"][:2])
+    )
+    return out
+
+
 def training_examples() -> list[tuple[str, str, str]]:
     """(text, label, group) for everything the classifier learns from, without duplicates.
 
     The group is the template a text came from (or the line, for hand-written text), so
-    cross-validation can keep template siblings on the same side of a split.
+    cross-validation can keep template siblings (and an example told in context) on the same
+    side of a split.
     """
     handwritten = [(text, label, f"line:{n}") for n, (text, label) in enumerate(load_tsv("train.tsv"))]
     seen: dict[str, tuple[str, str, str]] = {}
-    for triple in handwritten + template_examples():
+    for triple in handwritten + template_examples() + in_context(handwritten):
         seen.setdefault(triple[0], triple)
     return list(seen.values())
 
@@ -74,6 +103,6 @@ def training_examples() -> list[tuple[str, str, str]]:
 def fingerprint() -> str:
     """Hash of the training data files, to key a cached model."""
     digest = hashlib.sha256()
-    for name in ("train.tsv", "templates.json"):
+    for name in ("train.tsv", "templates.json", "context.json"):
         digest.update((DATA_DIR / name).read_bytes())
     return digest.hexdigest()[:16]

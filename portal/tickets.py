@@ -1,0 +1,121 @@
+"""The ticket lifecycle shared by the portal pages, the staff desk, the agent job and the CLI.
+
+Functions add to the session and never commit; callers commit, then call `after_commit_enqueue` work is
+done for them: an agent run requested here is enqueued only once the transaction has committed, so the
+job always finds its rows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event
+
+from portal import queue
+from portal.extensions import db
+from portal.models import (
+    AgentRun,
+    AuthorKind,
+    Message,
+    Order,
+    RunStatus,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
+from portal.notifications import notify
+
+SUBJECT_MAX = 200
+BODY_MAX = 5000
+
+
+class TicketError(ValueError):
+    """A user-facing reason a ticket or reply was not accepted."""
+
+
+def clean_text(value: str | None, *, field: str, maximum: int) -> str:
+    """Trim surrounding space and enforce presence and length; the text itself is kept exactly."""
+    text = (value or "").strip()
+    if not text:
+        raise TicketError(f"Please write a {field}.")
+    if len(text) > maximum:
+        raise TicketError(f"The {field} is too long ({len(text)} characters; at most {maximum}).")
+    return text
+
+
+def open_ticket(customer: User, subject: str, body: str, order: Order | None = None) -> Ticket:
+    """Create a ticket with its first message and queue the agent; the caller commits."""
+    if order is not None and order.customer_id != customer.id:
+        raise TicketError("That order is not one of yours.")
+    body = mask_cards(clean_text(body, field="message", maximum=BODY_MAX))
+    subject = mask_cards(clean_text(subject, field="subject", maximum=SUBJECT_MAX))
+    now = utcnow()
+    ticket = Ticket(
+        customer=customer,
+        order=order,
+        subject=subject,
+        body=body,
+        status=TicketStatus.NEW.value,
+        created_at=now,
+        sla_due_at=now + timedelta(hours=current_app.config["SLA_HOURS"]),
+    )
+    ticket.messages.append(Message(author_kind=AuthorKind.CUSTOMER.value, author_id=customer.id, body=body))
+    db.session.add(ticket)
+    db.session.flush()
+    request_agent_run(ticket, trigger="created")
+    notify("ticket_received", ticket)
+    return ticket
+
+
+def add_customer_reply(ticket: Ticket, body: str) -> Message:
+    """Add the customer's reply: it re-runs the agent, or goes to staff once a person owns the ticket."""
+    body = mask_cards(clean_text(body, field="reply", maximum=BODY_MAX))
+    message = Message(author_kind=AuthorKind.CUSTOMER.value, author_id=ticket.customer_id, body=body)
+    ticket.messages.append(message)
+    ticket.customer_turns += 1
+    ticket.resolved_at = None
+    if ticket.assignee_id is not None or ticket.human_involved or ticket.status == TicketStatus.ESCALATED.value:
+        ticket.status = TicketStatus.ESCALATED.value
+        notify("customer_replied", ticket, message=message)
+    else:
+        request_agent_run(ticket, trigger="reply")
+    return message
+
+
+def request_agent_run(ticket: Ticket, trigger: str) -> AgentRun:
+    """Record a queued agent run and enqueue `process_ticket` once the transaction commits."""
+    run = AgentRun(ticket=ticket, status=RunStatus.QUEUED.value, trigger=trigger)
+    ticket.status = TicketStatus.NEW.value
+    db.session.add(run)
+    db.session.flush()
+    enqueue_after_commit(queue.PROCESS_TICKET, ticket.id)
+    return run
+
+
+def enqueue_after_commit(path: str, *args, queue_name: str = queue.AGENT_QUEUE) -> None:
+    """Enqueue a job when the current transaction commits (never for a rolled-back one)."""
+    session = db.session()
+    pending = session.info.setdefault("enqueue_after_commit", [])
+    pending.append((path, args, queue_name))
+    if not event.contains(session, "after_commit", _flush_enqueues):
+        event.listen(session, "after_commit", _flush_enqueues)
+        event.listen(session, "after_rollback", _drop_enqueues)
+
+
+def _flush_enqueues(session) -> None:
+    pending = session.info.pop("enqueue_after_commit", [])
+    for path, args, queue_name in pending:
+        queue.enqueue(path, *args, queue=queue_name)
+
+
+def _drop_enqueues(session) -> None:
+    session.info.pop("enqueue_after_commit", None)
+
+
+def mask_cards(text: str) -> str:
+    """A full card number is never stored: mask it at intake (the rest of the text is kept exactly)."""
+    from portal.pii import mask_card_numbers
+
+    return mask_card_numbers(text)

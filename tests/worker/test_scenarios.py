@@ -1,0 +1,47 @@
+"""The shared example scenarios and the project's own scenario file pass through the real agent job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from worker.agent.scenarios import latency_summary, load_scenarios, run_scenarios
+
+ROOT = Path(__file__).parents[2]
+SHARED_EXAMPLES = ROOT.parent / "shared/scenarios/examples.jsonl"
+PROJECT_SCENARIOS = ROOT / "tests/scenarios/supportops.jsonl"
+
+
+@pytest.fixture
+def play(sqlite_app, tmp_path_factory, monkeypatch):
+    import worker.agent.retrieval as retrieval
+
+    folder = tmp_path_factory.getbasetemp() / "shared-policy-index"
+    monkeypatch.setattr(retrieval, "index_dir", lambda instance_path: folder)
+
+    def run(path: Path):
+        with sqlite_app.app_context():
+            return list(run_scenarios(load_scenarios([path]), sqlite_app.config, sqlite_app.instance_path))
+
+    return run
+
+
+def _failures(results):
+    return [f"{r.id}: {'; '.join(r.errors)}" for r in results if not r.stretch and not r.passed]
+
+
+def test_shared_examples_pass(play):
+    if not SHARED_EXAMPLES.exists():
+        pytest.skip(f"{SHARED_EXAMPLES} not present")
+    results = play(SHARED_EXAMPLES)
+    assert results and _failures(results) == []
+
+
+def test_project_scenarios_pass(play):
+    scenarios = load_scenarios([PROJECT_SCENARIOS])
+    assert sum(not s.get("stretch") for s in scenarios) >= 60
+    results = play(PROJECT_SCENARIOS)
+    assert _failures(results) == []
+    figures = latency_summary(results)
+    assert figures["tickets"] == len(scenarios) and figures["agent_p95_ms"] < 1000

@@ -1,0 +1,1 @@
+"""The support agent: retrieval, redaction, understanding and model backends."""

@@ -1,0 +1,72 @@
+"""Decision backends: Mistral when MISTRAL_API_KEY is set, else the offline rules (see base.py)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from worker.agent.backends.base import (
+    ACTIONS,
+    TOOL_ACTIONS,
+    AgentContext,
+    Backend,
+    BackendError,
+    BackendResult,
+    Citation,
+    Toolbox,
+    ToolOutcome,
+    Turn,
+    Usage,
+)
+
+__all__ = [
+    "ACTIONS",
+    "TOOL_ACTIONS",
+    "AgentContext",
+    "Backend",
+    "BackendError",
+    "BackendResult",
+    "Citation",
+    "ToolOutcome",
+    "Toolbox",
+    "Turn",
+    "Usage",
+    "get_backend",
+]
+
+_lock = threading.Lock()
+_cache: dict[tuple[Any, ...], Backend] = {}
+
+
+def backend_name(config: Mapping[str, Any]) -> str:
+    """'mistral' when an API key is configured, else 'offline' (AGENT_BACKEND may force one)."""
+    forced = (config.get("AGENT_BACKEND") or "").lower()
+    if forced in {"offline", "mistral"}:
+        return forced
+    return "mistral" if config.get("MISTRAL_API_KEY") else "offline"
+
+
+def get_backend(config: Mapping[str, Any]) -> Backend:
+    """The configured backend, created once per process (per name, key and base URL)."""
+    name = backend_name(config)
+    key = (
+        name,
+        config.get("MISTRAL_BASE_URL"),
+        config.get("MISTRAL_MODEL"),
+        config.get("ESCALATE_CONFIDENCE_BELOW"),
+    )
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _create(name, config)
+        return _cache[key]
+
+
+def _create(name: str, config: Mapping[str, Any]) -> Backend:
+    if name == "mistral":
+        from worker.agent.backends.mistral import MistralBackend  # lazy: langchain is slow to import
+
+        return MistralBackend(config)
+    from worker.agent.backends.offline import OfflineBackend
+
+    return OfflineBackend(min_confidence=float(config.get("ESCALATE_CONFIDENCE_BELOW", 0.6)))

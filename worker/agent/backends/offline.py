@@ -1,0 +1,234 @@
+"""The offline backend: triage + rules decide, the same tools act. No network, deterministic.
+
+It reads the classifier's action, picks the order (named in the text, picked in the form, or the
+only one that fits; several fitting and none named → ask which), calls the tool through the toolbox,
+and leaves the wording to worker.agent.compose (the tools' own messages plus a policy quote).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tools import OrderSnapshot
+from worker.agent.backends.base import TOOL_ACTIONS, AgentContext, Backend, BackendResult, Citation, Toolbox
+from worker.agent.nlu import item_mentions
+
+# triage.escalation_reason → the escalate tool's category, and the note staff read.
+ESCALATION_CATEGORIES = {
+    "requested_human": ("human_requested", "The customer asks to talk to a person."),
+    "complaint": ("complaint", "The customer complains about our service."),
+    "legal_threat": ("legal_threat", "The customer mentions legal action."),
+    "chargeback": ("chargeback", "The customer mentions a chargeback or a bank dispute."),
+    "out_of_scope": ("not_covered", "The customer asks for something no tool or policy covers."),
+}
+_FORCED = ("legal_threat", "chargeback", "requested_human")
+# Which order statuses an action can apply to, to narrow "my order" down when none is named.
+_FITTING_STATUSES = {
+    "refund": ("delivered",),
+    "replacement": ("delivered",),
+    "cancel": ("pending",),
+    "order_status": ("pending", "shipped"),
+}
+_PROBLEMS = {"damaged": "damaged", "defective": "defective", "wrong": "wrong_item"}
+# "I ordered a blue one but got a red one": a wrong item the classifier's keywords can miss.
+_WRONG_ITEM_HINT = re.compile(
+    r"\b(?:ordered|asked\s+for|bought|paid\s+for)\b[^.?!]{0,60}\b(?:but|and)\s+(?:got|received|was\s+sent|"
+    r"you\s+sent|it\s+came)\b|\bthe\s+right\s+(?:one|item|size|colou?r)\b",
+    re.IGNORECASE,
+)
+_REASON_WORDS = {
+    "damaged_item": "arrived damaged",
+    "defective_item": "does not work",
+    "wrong_item": "wrong item sent",
+    "not_received": "not received",
+    "not_as_described": "not as described",
+    "changed_mind": "changed their mind",
+}
+
+
+class OfflineBackend(Backend):
+    """Rules over the offline classifier's triage; every effect goes through the toolbox."""
+
+    name = "offline"
+    model = "nlu-rules-v1"
+
+    def __init__(self, *, min_confidence: float = 0.6, min_answer_score: float = 0.45):
+        self.min_confidence = min_confidence
+        self.min_answer_score = min_answer_score
+
+    def run(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
+        """Decide from the triage and act through the toolbox."""
+        triage = ctx.triage
+        if triage.escalation_reason in _FORCED or triage.action == "escalate":
+            return escalate(toolbox, triage.escalation_reason or "out_of_scope")
+        if triage.confidence < self.min_confidence:
+            return unsure(triage.confidence)
+        if triage.action == "answer":
+            return self.answer(ctx, toolbox)
+        if triage.action in TOOL_ACTIONS:
+            return act(ctx, toolbox, triage.action)
+        return ask_for_details()
+
+    def answer(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
+        """Answer a policy question from the best passage, or hand over when no policy covers it."""
+        passage = best_passage(ctx.passages, topic_of(ctx.triage.intent), self.min_answer_score)
+        if passage is None:
+            return escalate(toolbox, "out_of_scope")
+        return BackendResult(action="answer", cited_policies=[passage.policy], steps=[_step(passage)])
+
+
+def _step(passage: Citation) -> dict[str, Any]:
+    return {
+        "step": "choose_passage",
+        "ms": 0.0,
+        "input": {},
+        "output": {"policy": passage.policy, "heading": passage.heading, "score": round(passage.score, 3)},
+    }
+
+
+def topic_of(intent: str) -> str | None:
+    """'answer/shipping' → 'shipping'; None for 'answer/general'."""
+    _, _, detail = intent.partition("/")
+    return None if detail in ("", "general") else detail
+
+
+def best_passage(passages: Sequence[Citation], topic: str | None, min_score: float) -> Citation | None:
+    """The best passage of the question's topic if one was retrieved, else the best one if good enough."""
+    on_topic = [p for p in passages if p.policy == topic]
+    if on_topic:
+        return on_topic[0]
+    if passages and passages[0].score >= min_score and topic is not None:
+        return passages[0]
+    return None
+
+
+def escalate(toolbox: Toolbox, reason: str) -> BackendResult:
+    """Hand the ticket to a person through the escalate tool (logged like every action)."""
+    category, note = ESCALATION_CATEGORIES.get(reason, ("other", "The customer needs a person."))
+    toolbox.call("escalate", {"category": category, "reason": note})
+    return BackendResult(
+        action="escalate", cited_policies=["escalation"], escalate=True, escalation_reason=note
+    )
+
+
+def unsure(confidence: float) -> BackendResult:
+    """Not sure enough of what the customer wants to act: a person takes it (nothing is done)."""
+    return BackendResult(
+        action="escalate",
+        reply=(
+            "Thanks for your message. I want to be sure I get this right, so I've passed your ticket "
+            "to a member of our support team, who will get back to you shortly."
+        ),
+        cited_policies=["escalation"],
+        escalate=True,
+        escalation_reason=f"the assistant was unsure what the customer needs (confidence {confidence:.2f})",
+    )
+
+
+def ask_for_details() -> BackendResult:
+    """The message asks for nothing the agent can identify: ask what the customer needs."""
+    return BackendResult(
+        action="clarify",
+        reply=(
+            "Thanks for getting in touch! Could you tell me a little more about what you need? "
+            "If it's about an order, please include the order number (for example A1001)."
+        ),
+    )
+
+
+def act(ctx: AgentContext, toolbox: Toolbox, action: str) -> BackendResult:
+    """Pick the order, call the tool, and report what it did."""
+    number, candidates = choose_order(ctx, action)
+    if number is None:
+        return clarify_order(action, candidates)
+    args = tool_args(ctx, action, number)
+    if args is None:
+        return clarify_problem(number)
+    outcome = toolbox.call(action, args)
+    return BackendResult(
+        action=action,
+        order_number=outcome.order_number or number,
+        cited_policies=[outcome.policy] if outcome.policy else [],
+        steps=[{"step": "decide", "ms": 0.0, "input": {}, "output": {"tool": action, "args": args}}],
+    )
+
+
+def choose_order(ctx: AgentContext, action: str) -> tuple[str | None, list[OrderSnapshot]]:
+    """(order number, candidates): named in the text, else picked in the form, else the one that fits."""
+    if ctx.mentioned_orders:
+        own = [n for n in ctx.mentioned_orders if ctx.own_order(n) is not None]
+        return (own or list(ctx.mentioned_orders))[0], []
+    if ctx.ticket_order:
+        return ctx.ticket_order, []
+    fitting = [o for o in ctx.orders if o.status in _FITTING_STATUSES[action]]
+    named_items = [o for o in fitting if item_mentions(ctx.text, [i.name for i in o.items])]
+    fitting = named_items or fitting
+    if len(fitting) == 1:
+        return fitting[0].number, []
+    if not fitting and len(ctx.orders) == 1:
+        return ctx.orders[0].number, []  # the tool explains why it does not apply
+    return None, fitting or list(ctx.orders)
+
+
+def tool_args(ctx: AgentContext, action: str, number: str) -> dict[str, Any] | None:
+    """The tool's arguments from the message; None when a replacement's problem is not said."""
+    args: dict[str, Any] = {"order_number": number}
+    items = partial_items(ctx, number)
+    reason = _REASON_WORDS.get(ctx.triage.intent.partition("/")[2])
+    if action == "refund":
+        args.update({"item_names": items, "reason": reason})
+    elif action == "cancel":
+        args["reason"] = reason
+    elif action == "replacement":
+        problem = _PROBLEMS.get(ctx.triage.replacement_reason or "")
+        if problem is None and _WRONG_ITEM_HINT.search(ctx.text):
+            problem = "wrong_item"
+        if problem is None:
+            return None
+        args.update({"problem": problem, "item_names": items})
+    return {key: value for key, value in args.items() if value}
+
+
+def partial_items(ctx: AgentContext, number: str) -> list[str]:
+    """Item names the customer singled out, when they are only part of the order."""
+    order = ctx.own_order(number)
+    if order is None or len(order.items) < 2:
+        return []
+    names = item_mentions(ctx.text, [item.name for item in order.items])
+    return names if 0 < len(names) < len(order.items) else []
+
+
+def clarify_order(action: str, candidates: Sequence[OrderSnapshot]) -> BackendResult:
+    """Ask which order the customer means, listing their candidate orders by number."""
+    verb = {"refund": "refund", "cancel": "cancel", "replacement": "replace", "order_status": "look up"}[
+        action
+    ]
+    if not candidates:
+        reply = (
+            f"I'd be glad to help. Which order would you like me to {verb}? I couldn't find an order "
+            "on your account that fits, so please reply with the order number from your confirmation email."
+        )
+    else:
+        listed = "\n".join(f"- {describe(order)}" for order in candidates)
+        reply = (
+            f"I'd be glad to help. You have more than one order I could {verb}:\n\n{listed}\n\n"
+            "Which one do you mean? Just reply with the order number."
+        )
+    return BackendResult(action="clarify", reply=reply, clarify_options=[o.number for o in candidates])
+
+
+def clarify_problem(number: str) -> BackendResult:
+    """A replacement needs to know what is wrong with the item."""
+    reply = (
+        f"I can look into a replacement for order {number}. What is wrong with the item: did it arrive "
+        "damaged, does it not work, or did we send the wrong item?"
+    )
+    return BackendResult(action="clarify", reply=reply, order_number=number, cited_policies=["replacements"])
+
+
+def describe(order: OrderSnapshot) -> str:
+    """'A1001 (delivered, 42.00 USD: Mug, Plate)'."""
+    items = ", ".join(item.name for item in order.items[:3])
+    return f"{order.number} ({order.status}, {order.total} {order.currency}{': ' + items if items else ''})"

@@ -1,0 +1,121 @@
+"""Policy retrieval for the agent: chunk `policies/*.md`, embed, search with FAISS.
+
+    index = load_index(app.config, app.instance_path)   # cached per process
+    passages = index.search("Do you ship internationally?", k=3)
+
+The index lives in `<instance>/policy_index/` and rebuilds itself when the policies or the
+embedder change. `flask --app wsgi agent index` calls `build_index` to build it ahead of time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from worker.agent.retrieval.chunking import Chunk, chunk_markdown, load_policy_chunks, policies_hash
+from worker.agent.retrieval.embedders import Embedder, MistralEmbedder
+from worker.agent.retrieval.index import Passage, PolicyIndex
+from worker.agent.retrieval.lsa import LsaEmbedder
+
+__all__ = [
+    "Chunk",
+    "Embedder",
+    "LsaEmbedder",
+    "MistralEmbedder",
+    "Passage",
+    "PolicyIndex",
+    "build_index",
+    "chunk_markdown",
+    "clear_cache",
+    "get_embedder",
+    "index_dir",
+    "load_index",
+    "load_policy_chunks",
+    "policies_hash",
+]
+
+logger = logging.getLogger(__name__)
+
+INDEX_DIRNAME = "policy_index"
+
+_lock = threading.Lock()
+# index_dir -> (manifest stat signature, policies hash, embedder name, index)
+_cache: dict[str, tuple[tuple[int, int] | None, str, str, PolicyIndex]] = {}
+
+
+def get_embedder(config: Mapping[str, Any]) -> Embedder:
+    """Mistral's embedder when a key is set and RETRIEVAL_EMBEDDER is not 'offline'; else offline."""
+    if _use_mistral(config):
+        return MistralEmbedder(
+            api_key=config["MISTRAL_API_KEY"],
+            base_url=config.get("MISTRAL_BASE_URL") or "https://api.mistral.ai/v1",
+            timeout=float(config.get("MISTRAL_TIMEOUT") or 30.0),
+        )
+    return LsaEmbedder()
+
+
+def index_dir(instance_path: str | Path) -> Path:
+    """Where the policy index of an app instance lives."""
+    return Path(instance_path) / INDEX_DIRNAME
+
+
+def build_index(config: Mapping[str, Any], instance_path: str | Path, force: bool = False) -> PolicyIndex:
+    """Build (or, unless `force`, reuse a current) index for the CLI; refreshes the process cache."""
+    embedder = get_embedder(config)
+    target = index_dir(instance_path)
+    if force:
+        index = PolicyIndex.build(config["POLICIES_DIR"], embedder)
+        index.save(target)
+    else:
+        index = PolicyIndex.load_or_build(config["POLICIES_DIR"], target, embedder)
+    with _lock:
+        _cache.pop(str(target), None)
+    return index
+
+
+def load_index(config: Mapping[str, Any], instance_path: str | Path) -> PolicyIndex:
+    """The process-wide index: loaded once, reloaded when the manifest or the policies change."""
+    policies_dir = config["POLICIES_DIR"]
+    target = index_dir(instance_path)
+    embedder_name = _embedder_name(config)
+    with _lock:
+        cached = _cache.get(str(target))
+        signature = _manifest_signature(target)
+        corpus_hash = policies_hash(policies_dir)
+        if cached and cached[:3] == (signature, corpus_hash, embedder_name):
+            return cached[3]
+        index = PolicyIndex.load_or_build(policies_dir, target, get_embedder(config))
+        _cache[str(target)] = (_manifest_signature(target), corpus_hash, index.embedder.name, index)
+        return index
+
+
+def clear_cache() -> None:
+    """Forget every cached index (tests, or after editing policies by hand)."""
+    with _lock:
+        _cache.clear()
+
+
+def _use_mistral(config: Mapping[str, Any]) -> bool:
+    choice = (config.get("RETRIEVAL_EMBEDDER") or "auto").lower()
+    if choice not in {"offline", "mistral", "auto"}:
+        raise ValueError(f"RETRIEVAL_EMBEDDER must be auto, offline or mistral, not {choice!r}")
+    if choice == "mistral" and not config.get("MISTRAL_API_KEY"):
+        raise ValueError("RETRIEVAL_EMBEDDER=mistral needs MISTRAL_API_KEY")
+    return choice != "offline" and bool(config.get("MISTRAL_API_KEY"))
+
+
+def _embedder_name(config: Mapping[str, Any]) -> str:
+    # Only the name is needed to validate the cache: no API client built on every call.
+    return MistralEmbedder.name_for() if _use_mistral(config) else LsaEmbedder().name
+
+
+def _manifest_signature(target: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(target / "manifest.json")
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_ino)

@@ -1,0 +1,308 @@
+"""The database side of an agent run: claim it, store its result, or hand the ticket to a person.
+
+Each function is one short write transaction. Claiming is a compare-and-set on the run's status
+(queued → running), so two jobs for the same ticket never both act; finishing is a compare-and-set on
+(running, attempt), so a job that lost its run to the stale-run reaper cannot store a second reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from portal import notifications
+from portal.extensions import db
+from portal.models import (
+    ActionDecision,
+    AgentRun,
+    AuthorKind,
+    Message,
+    RunStatus,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+from portal.services import Actor
+from portal.services.audit import log_action
+from portal.services.effects import mark_escalated
+from portal.sqlite import begin_write_transaction
+from worker.agent.context import TicketSnapshot, load_ticket
+from worker.agent.pipeline import AgentOutput
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+_OPEN_TICKET = (TicketStatus.NEW.value, TicketStatus.PROCESSING.value)
+_WITH_A_PERSON_OR_DONE = (TicketStatus.ESCALATED.value, TicketStatus.RESOLVED.value)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run this job now owns (attempt number included), and the ticket as it was loaded."""
+
+    run_id: int
+    attempt: int
+    ticket_id: int
+    snapshot: TicketSnapshot
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A fresh transaction that holds SQLite's write lock from its start; commit or roll back."""
+    session = db.session()  # the scoped session's current Session
+    if session.in_transaction():
+        session.commit()
+    begin_write_transaction(session)
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+def claim(ticket_id: int, job_id: str | None = None, now: datetime | None = None) -> Claim | None:
+    """Take the ticket's latest queued run (creating one for an open ticket without any); None if busy."""
+    now = now or utcnow()
+    with write_transaction():
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is None:
+            logger.warning("ticket %s: not found, nothing to do", ticket_id)
+            return None
+        if ticket.status in _WITH_A_PERSON_OR_DONE:
+            _skip_queued(ticket, now)
+            return None
+        run = _latest_active_run(ticket_id) or _new_run_if_open(ticket)
+        if run is None or not _compare_and_set_running(run, job_id, now):
+            return None
+        _supersede_older(ticket_id, run.id, now)
+        ticket.status = TicketStatus.PROCESSING.value
+        snapshot = load_ticket(ticket_id)
+        attempt = run.attempts
+    logger.info("ticket %s: run %s claimed (attempt %s, job %s)", ticket_id, run.id, attempt, job_id)
+    return Claim(run.id, attempt, ticket_id, snapshot)
+
+
+def _skip_queued(ticket: Ticket, now: datetime) -> None:
+    # A person took the ticket (or it was resolved) while the run waited: the agent must not answer.
+    db.session.execute(
+        update(AgentRun)
+        .where(AgentRun.ticket_id == ticket.id, AgentRun.status == RunStatus.QUEUED.value)
+        .values(status=RunStatus.DONE.value, finished_at=now, error=f"skipped: ticket {ticket.status}")
+        .execution_options(synchronize_session=False)
+    )
+    logger.info("ticket %s: %s, the agent leaves it alone", ticket.id, ticket.status)
+
+
+def _latest_active_run(ticket_id: int) -> AgentRun | None:
+    query = (
+        select(AgentRun)
+        .where(AgentRun.ticket_id == ticket_id, AgentRun.status.in_(ACTIVE))
+        .order_by(AgentRun.id.desc())
+    )
+    return db.session.scalars(query.execution_options(populate_existing=True)).first()
+
+
+def _new_run_if_open(ticket: Ticket) -> AgentRun | None:
+    if ticket.status not in _OPEN_TICKET:
+        logger.info("ticket %s: no queued run and status %s, nothing to do", ticket.id, ticket.status)
+        return None
+    run = AgentRun(ticket_id=ticket.id, status=RunStatus.QUEUED.value, trigger="rerun")
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def _compare_and_set_running(run: AgentRun, job_id: str | None, now: datetime) -> bool:
+    result = db.session.execute(
+        update(AgentRun)
+        .where(AgentRun.id == run.id, AgentRun.status == RunStatus.QUEUED.value)
+        .values(status=RunStatus.RUNNING.value, started_at=now, attempts=AgentRun.attempts + 1, job_id=job_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        logger.info("ticket %s: run %s is already being processed", run.ticket_id, run.id)
+        return False
+    db.session.refresh(run)
+    return True
+
+
+def _supersede_older(ticket_id: int, run_id: int, now: datetime) -> None:
+    # A later run reads the whole conversation, so earlier queued runs have nothing left to do.
+    db.session.execute(
+        update(AgentRun)
+        .where(
+            AgentRun.ticket_id == ticket_id, AgentRun.id < run_id, AgentRun.status == RunStatus.QUEUED.value
+        )
+        .values(status=RunStatus.DONE.value, finished_at=now, error=f"superseded by run {run_id}")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _finish(claimed: Claim, status: str, now: datetime, **values: Any) -> bool:
+    """Compare-and-set the run from (running, our attempt) to its final status."""
+    result = db.session.execute(
+        update(AgentRun)
+        .where(AgentRun.id == claimed.run_id, AgentRun.status == RunStatus.RUNNING.value)
+        .where(AgentRun.attempts == claimed.attempt)
+        .values(status=status, finished_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def save(claimed: Claim, output: AgentOutput, *, duration_ms: float, now: datetime | None = None) -> bool:
+    """Store the reply, the ticket's new state and the run; False if the run was taken from us."""
+    now = now or utcnow()
+    with write_transaction():
+        if not _finish(claimed, RunStatus.DONE.value, now, **_run_values(output, duration_ms)):
+            logger.warning(
+                "ticket %s: run %s was taken over; result dropped", claimed.ticket_id, claimed.run_id
+            )
+            return False
+        ticket = _locked_ticket(claimed.ticket_id)
+        message = _reply_message(claimed, output)
+        ticket.messages.append(message)
+        _update_ticket(ticket, claimed, output, now)
+        _notify(ticket, message, output)
+    return True
+
+
+def _locked_ticket(ticket_id: int) -> Ticket:
+    query = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def _run_values(output: AgentOutput, duration_ms: float) -> dict[str, Any]:
+    return {
+        "backend": output.backend,
+        "model": output.model,
+        "duration_ms": round(duration_ms, 2),
+        "model_calls": output.usage.model_calls,
+        "prompt_tokens": output.usage.prompt_tokens,
+        "completion_tokens": output.usage.completion_tokens,
+        "cost": output.usage.cost,
+        "trace": output.trace,
+        "action": output.action,
+        "outcome": output.outcome.outcome if output.outcome else None,
+        "error": None,
+    }
+
+
+def _reply_message(claimed: Claim, output: AgentOutput) -> Message:
+    return Message(
+        author_kind=AuthorKind.AGENT.value,
+        agent_run_id=claimed.run_id,
+        body=output.reply,
+        citations=[c.as_dict() for c in output.citations],
+        outcome=output.outcome_dict(),
+    )
+
+
+def _update_ticket(ticket: Ticket, claimed: Claim, output: AgentOutput, now: datetime) -> None:
+    triage = output.triage
+    ticket.intent, ticket.sentiment, ticket.confidence = (
+        triage.intent[:40],
+        triage.sentiment,
+        triage.confidence,
+    )
+    if not ticket.human_involved:
+        ticket.priority = triage.priority
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    if output.escalate and ticket.status != TicketStatus.ESCALATED.value:
+        _escalate(ticket, claimed, output.escalation_reason or "needs a person", output.escalation_code, now)
+    elif ticket.status == TicketStatus.PROCESSING.value and not _newer_run_waiting(ticket.id, claimed.run_id):
+        ticket.status = TicketStatus.ANSWERED.value
+
+
+def _newer_run_waiting(ticket_id: int, run_id: int) -> bool:
+    query = select(AgentRun.id).where(
+        AgentRun.ticket_id == ticket_id, AgentRun.id > run_id, AgentRun.status == RunStatus.QUEUED.value
+    )
+    return db.session.scalars(query).first() is not None
+
+
+def _escalate(ticket: Ticket, claimed: Claim, reason: str, code: str | None, now: datetime) -> None:
+    """Hand the ticket to a person for a reason no tool recorded (backend or rule), and log it."""
+    mark_escalated(ticket.id, reason, now)
+    log_action(
+        Actor.agent(claimed.run_id),
+        "escalate",
+        ActionDecision.DONE.value,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        reason_code=f"rule:{code}"[:60] if code else "agent",
+        detail=reason,
+    )
+
+
+_ACTION_WORDS = {"refund": "refund", "cancel": "cancellation", "replacement": "replacement"}
+
+
+def _notify(ticket: Ticket, message: Message, output: AgentOutput) -> None:
+    """The customer's email for this reply (and staff alerts); a mail problem never loses the reply."""
+    main = output.outcome
+    event, context = "agent_answered", {"message": message}
+    if main is not None and main.tool in _ACTION_WORDS and main.outcome in ("done", "held"):
+        event = "action_done" if main.outcome == "done" else "action_held"
+        context.update(
+            action=_ACTION_WORDS[main.tool],
+            amount=main.amount,
+            currency=main.currency,
+            order_number=main.order_number,
+            items=list(main.details.get("items") or []),
+            method=main.details.get("method"),
+            reason=output.escalation_reason,
+        )
+    _safe_notify(event, ticket, **context)
+    if ticket.status == TicketStatus.ESCALATED.value and event != "action_held":
+        _safe_notify("escalated", ticket, reason=ticket.escalation_reason, message=message)
+
+
+def _safe_notify(event: str, ticket: Ticket, **context: Any) -> None:
+    try:
+        with db.session.begin_nested():
+            notifications.notify(event, ticket, **context)
+    except Exception:
+        logger.exception("ticket %s: could not record the %s notification", ticket.id, event)
+
+
+def fail(claimed: Claim, exc: BaseException, *, final: bool, now: datetime | None = None) -> None:
+    """After an error: put the run back for the retry, or (final) hand the ticket to a person."""
+    now = now or utcnow()
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    with write_transaction():
+        if not final:
+            _requeue_for_retry(claimed, error)
+            return
+        if _finish(claimed, RunStatus.FAILED.value, now, error=error):
+            hand_to_person(claimed.ticket_id, f"the assistant failed: {type(exc).__name__}", error, now)
+
+
+def _requeue_for_retry(claimed: Claim, error: str) -> None:
+    db.session.execute(
+        update(AgentRun)
+        .where(AgentRun.id == claimed.run_id, AgentRun.status == RunStatus.RUNNING.value)
+        .where(AgentRun.attempts == claimed.attempt)
+        .values(status=RunStatus.QUEUED.value, error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def hand_to_person(ticket_id: int, reason: str, detail: str, now: datetime) -> None:
+    """Escalate the ticket with an internal system note saying why (in the caller's transaction)."""
+    ticket = _locked_ticket(ticket_id)
+    mark_escalated(ticket_id, reason, now)  # keeps an earlier reason if a person already has it
+    note = (
+        f"The assistant could not finish this ticket ({detail}). It has been handed to the support "
+        "team; please take it over. Any action the assistant already took is in the action log."
+    )
+    ticket.messages.append(Message(author_kind=AuthorKind.SYSTEM.value, body=note, internal=True))
+    _safe_notify("escalated", ticket, reason=ticket.escalation_reason)

@@ -1,0 +1,439 @@
+"""The scenario runner behind `flask agent eval` (format: /work/shared/scenarios/FORMAT.md).
+
+Each scenario is played through the real job (worker.jobs.process_ticket) on a scratch SQLite database
+of its own, never the configured one: customer, orders and refund history are created, the ticket is
+opened through portal.tickets.open_ticket, the queued agent job runs, and the result is graded on what
+the agent did and what changed in the data.
+
+Extensions to the format (used by tests/scenarios/supportops.jsonl, ignored by other runners): an
+order may carry `refunded` (an amount already refunded on it, issued `refunded_days_ago` days ago,
+default 40) and `shipped_days_ago`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import statistics
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from portal import queue
+from portal.extensions import db
+from portal.models import (
+    AgentRun,
+    AuthorKind,
+    Cancellation,
+    Message,
+    Order,
+    OrderItem,
+    Refund,
+    RefundStatus,
+    Replacement,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
+from portal.services.snapshots import normalize_order_number
+from portal.tickets import open_ticket
+from worker.agent.warmup import warm_up
+
+_CARD_DIGITS = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+SUBJECT_MAX = 80
+
+
+@dataclass
+class ScenarioResult:
+    """One scenario's outcome, printed as a JSON line by `flask agent eval --json`."""
+
+    id: str
+    passed: bool = False
+    action: str | None = None
+    outcome: str | None = None
+    order: str | None = None
+    amount: str | None = None
+    escalated: bool = False
+    reply: str = ""
+    citations: list[str] = field(default_factory=list)
+    effects: dict[str, list[Any]] = field(
+        default_factory=lambda: {"refunds": [], "cancellations": [], "replacements": []}
+    )
+    errors: list[str] = field(default_factory=list)
+    stretch: bool = False
+    agent_ms: float | None = None
+    job_ms: float | None = None
+    ticket_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The keys FORMAT.md lists, in its order."""
+        keys = (
+            "id",
+            "passed",
+            "action",
+            "outcome",
+            "order",
+            "amount",
+            "escalated",
+            "reply",
+            "citations",
+            "effects",
+            "errors",
+        )
+        return {key: getattr(self, key) for key in keys}
+
+
+def load_scenarios(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """Scenarios from JSONL files, in order (blank lines skipped); raises ValueError on a bad line."""
+    scenarios = []
+    for path in paths:
+        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                scenarios.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+    return scenarios
+
+
+class ScratchRunner:
+    """Plays scenarios on a throwaway SQLite database with the calling app's agent settings."""
+
+    def __init__(self, base_config: Mapping[str, Any], instance_path: str):
+        from portal import create_app
+
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="supportops-eval-"))
+        config = dict(base_config)
+        config.update(
+            TESTING=True,
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{self.tmpdir / 'eval.db'}",
+            SQLALCHEMY_ENGINE_OPTIONS={},
+            QUEUE_MODE="manual",
+            REDIS_URL=None,
+            RATELIMIT_STORAGE_URI="memory://",
+            MAIL_SUPPRESS_SEND=True,
+            INSTANCE_PATH=instance_path,  # shares the policy index; the database is the scratch one
+        )
+        self.app: Flask = create_app(config)
+        with self.app.app_context():
+            db.create_all()
+            warm_up(self.app)  # the first scenario's timing is then not a cold start
+
+    def close(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def run(self, scenario: Mapping[str, Any], index: int = 0) -> ScenarioResult:
+        """Play one scenario and grade it."""
+        result = ScenarioResult(
+            id=str(scenario.get("id", f"scenario-{index}")), stretch=bool(scenario.get("stretch"))
+        )
+        with self.app.app_context():
+            self._reset()
+            try:
+                ticket_id, customer = setup(scenario, index)
+                db.session.remove()  # the job works in its own session: read its writes afresh
+                result.job_ms = self._drain_agent_jobs()
+                observe(result, ticket_id)
+                grade(result, scenario, customer)
+            except Exception as exc:  # a crash is a failed scenario, reported like any other
+                db.session.rollback()
+                result.errors.append(f"error: {type(exc).__name__}: {exc}")
+            finally:
+                db.session.remove()
+        result.passed = not result.errors
+        return result
+
+    def _reset(self) -> None:
+        # Core deletes: the action log refuses ORM deletes by design, a scratch database may be emptied.
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        self.app.extensions["manual_queue"].jobs.clear()
+
+    def _drain_agent_jobs(self) -> float:
+        import time
+
+        jobs = self.app.extensions["manual_queue"].jobs
+        started = time.perf_counter()
+        while jobs:
+            path, args = jobs.pop(0)
+            if path == queue.PROCESS_TICKET:  # mail jobs are not part of the scenario
+                queue.import_job(path)(*args)
+        return round((time.perf_counter() - started) * 1000, 2)
+
+
+def setup(scenario: Mapping[str, Any], index: int) -> tuple[int, dict[str, str]]:
+    """Create the customer, orders, refund history and the ticket; returns (ticket id, customer)."""
+    now = utcnow()
+    person = dict(scenario.get("customer") or {})
+    person.setdefault("name", "Sam Carter")
+    person.setdefault("email", f"customer{index}@example.com")
+    customer = _user(person["name"], person["email"])
+    orders = {o["number"]: _order(customer, o, now) for o in scenario.get("orders", [])}
+    if scenario.get("other_customer_orders"):
+        other = _user("Alex Other", f"other{index}@example.net")
+        for spec in scenario["other_customer_orders"]:
+            _order(other, spec, now)
+    _refund_history(customer, int(scenario.get("refunds_last_30_days", 0)), now)
+    db.session.commit()
+    message = scenario["message"]
+    subject = scenario.get("subject") or _subject(message)
+    picked = orders.get(scenario["ticket_order"]) if scenario.get("ticket_order") else None
+    ticket_id = open_ticket(customer, subject, message, order=picked).id
+    db.session.commit()
+    return ticket_id, person
+
+
+def _subject(message: str) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "Support request"
+    return first if len(first) <= SUBJECT_MAX else first[: SUBJECT_MAX - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _user(name: str, email: str) -> User:
+    user = User(email=email, name=name, password_hash="!")  # noqa: S106 - no login
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _days(now: datetime, spec: Mapping[str, Any], key: str, default: int | None) -> datetime | None:
+    value = spec.get(key, default)
+    return None if value is None else now - timedelta(days=int(value))
+
+
+def _order(customer: User, spec: Mapping[str, Any], now: datetime) -> Order:
+    status = spec["status"]
+    delivered = _days(now, spec, "delivered_days_ago", 3) if status in ("delivered", "refunded") else None
+    placed = _days(now, spec, "placed_days_ago", None) or (delivered or now) - timedelta(
+        days=4 if delivered else 1
+    )
+    shipped = None
+    if status in ("shipped", "delivered", "refunded"):
+        shipped = _days(now, spec, "shipped_days_ago", None) or min(placed + timedelta(days=1), now)
+    order = Order(
+        number=spec["number"],
+        customer_id=customer.id,
+        status=status,
+        total=Decimal(spec["total"]),
+        payment_method=spec.get("payment", "card"),
+        placed_at=placed,
+        shipped_at=shipped,
+        delivered_at=delivered,
+        cancelled_at=now if status == "cancelled" else None,
+        carrier="UPS" if shipped else None,
+        tracking_number="1Z999AA10123456784" if shipped else None,
+    )
+    items = spec.get("items") or [{"name": "Item", "qty": 1, "price": spec["total"]}]
+    for n, item in enumerate(items):
+        order.items.append(
+            OrderItem(
+                sku=f"SKU-{n + 1}",
+                name=item["name"],
+                quantity=int(item.get("qty", 1)),
+                unit_price=Decimal(str(item["price"])),
+            )
+        )
+    db.session.add(order)
+    db.session.flush()
+    _prior_effects(order, spec, now)
+    return order
+
+
+def _prior_effects(order: Order, spec: Mapping[str, Any], now: datetime) -> None:
+    for n in range(int(spec.get("replacements", 0))):
+        db.session.add(
+            Replacement(
+                idempotency_key=f"scenario:{order.number}:replacement:{n}",
+                order_id=order.id,
+                customer_id=order.customer_id,
+                reason="damaged",
+                items=[],
+                created_at=now - timedelta(days=1),
+            )
+        )
+    if spec.get("refunded"):
+        when = now - timedelta(days=int(spec.get("refunded_days_ago", 40)))
+        _issued_refund(order, Decimal(str(spec["refunded"])), when, f"scenario:{order.number}:refund")
+
+
+def _issued_refund(order: Order, amount: Decimal, when: datetime, key: str) -> None:
+    db.session.add(
+        Refund(
+            idempotency_key=key,
+            order_id=order.id,
+            customer_id=order.customer_id,
+            amount=amount,
+            currency=order.currency,
+            method=order.payment_method,
+            status=RefundStatus.ISSUED.value,
+            created_at=when,
+            issued_at=when,
+        )
+    )
+
+
+def _refund_history(customer: User, count: int, now: datetime) -> None:
+    """`count` refunds issued in the last 30 days, each on an earlier (refunded) order of the customer."""
+    for n in range(count):
+        when = now - timedelta(days=2 + n)
+        order = Order(
+            number=f"HIST{customer.id:03d}{n}",
+            customer_id=customer.id,
+            status="refunded",
+            total=Decimal("10.00"),
+            placed_at=when - timedelta(days=5),
+            shipped_at=when - timedelta(days=4),
+            delivered_at=when - timedelta(days=2),
+        )
+        order.items.append(
+            OrderItem(sku="HIST", name="Earlier item", quantity=1, unit_price=Decimal("10.00"))
+        )
+        db.session.add(order)
+        db.session.flush()
+        _issued_refund(order, Decimal("10.00"), when, f"scenario:history:{customer.id}:{n}")
+
+
+def observe(result: ScenarioResult, ticket_id: int) -> None:
+    """Read what the agent did and what changed, into the result."""
+    ticket = db.session.get(Ticket, ticket_id)
+    result.ticket_id = ticket_id
+    reply = db.session.scalars(
+        select(Message)
+        .where(Message.ticket_id == ticket_id, Message.author_kind == AuthorKind.AGENT.value)
+        .order_by(Message.id.desc())
+    ).first()
+    run = db.session.scalars(
+        select(AgentRun).where(AgentRun.ticket_id == ticket_id).order_by(AgentRun.id.desc())
+    ).first()
+    outcome = (reply.outcome if reply else None) or {}
+    result.action = run.action if run else None
+    result.outcome = run.outcome if run else None
+    result.order = outcome.get("order")
+    result.amount = outcome.get("amount")
+    result.escalated = ticket.status == TicketStatus.ESCALATED.value
+    result.reply = reply.body if reply else ""
+    result.citations = list(dict.fromkeys(c.get("policy") for c in (reply.citations if reply else []) or []))
+    result.effects = effects(ticket_id)
+    if run is not None:
+        result.agent_ms = _agent_ms(run)
+        if run.error and run.status != "done":
+            result.errors.append(f"run {run.status}: {run.error}")
+
+
+def _agent_ms(run: AgentRun) -> float:
+    steps = run.trace or []
+    agent = sum(s.get("ms", 0) for s in steps if not str(s.get("step", "")).startswith(("tool:", "backend:")))
+    tools = sum(s.get("ms", 0) for s in steps if str(s.get("step", "")).startswith("tool:"))
+    return round(max(agent - tools, 0.0), 2)
+
+
+def effects(ticket_id: int) -> dict[str, list[Any]]:
+    """Refunds issued, orders cancelled and replacements sent because of this ticket."""
+    refunds = db.session.scalars(select(Refund).where(Refund.ticket_id == ticket_id).order_by(Refund.id))
+    cancellations = db.session.scalars(select(Cancellation).where(Cancellation.ticket_id == ticket_id))
+    replacements = db.session.scalars(select(Replacement).where(Replacement.ticket_id == ticket_id))
+    return {
+        "refunds": [
+            {"order": r.order.number, "amount": str(r.amount)}
+            for r in refunds
+            if r.status == RefundStatus.ISSUED.value
+        ],
+        "cancellations": [c.order.number for c in cancellations],
+        "replacements": [r.order.number for r in replacements],
+    }
+
+
+def _any_effect(ticket_id: int) -> bool:
+    for model in (Refund, Cancellation, Replacement):
+        if db.session.scalars(select(model.id).where(model.ticket_id == ticket_id)).first() is not None:
+            return True
+    return False
+
+
+def grade(result: ScenarioResult, scenario: Mapping[str, Any], customer: Mapping[str, str]) -> None:
+    """Compare the observed result with `expect`; every mismatch becomes an error line."""
+    expect = scenario.get("expect", {})
+    errors = result.errors
+    for key in ("action", "outcome"):
+        if key in expect and getattr(result, key) != expect[key]:
+            errors.append(f"{key}: expected {expect[key]!r}, got {getattr(result, key)!r}")
+    if "order" in expect and normalize_order_number(result.order) != normalize_order_number(expect["order"]):
+        errors.append(f"order: expected {expect['order']!r}, got {result.order!r}")
+    if "amount" in expect and not _same_amount(result.amount, expect["amount"]):
+        errors.append(f"amount: expected {expect['amount']!r}, got {result.amount!r}")
+    if "escalated" in expect and result.escalated != bool(expect["escalated"]):
+        errors.append(f"escalated: expected {bool(expect['escalated'])}, got {result.escalated}")
+    if expect.get("cites") and expect["cites"] not in result.citations:
+        errors.append(f"cites: expected {expect['cites']!r} among {result.citations}")
+    _grade_reply(result, expect, scenario, customer)
+    if expect.get("effects_none") and _effects_happened(result):
+        errors.append(f"effects_none: but got {result.effects}")
+
+
+def _effects_happened(result: ScenarioResult) -> bool:
+    # Held refunds count too: a row was written even though no money moved.
+    return any(result.effects.values()) or (result.ticket_id is not None and _any_effect(result.ticket_id))
+
+
+def _same_amount(got: str | None, expected: Any) -> bool:
+    try:
+        return got is not None and Decimal(str(got)) == Decimal(str(expected))
+    except ArithmeticError:
+        return False
+
+
+def _grade_reply(result: ScenarioResult, expect: Mapping[str, Any], scenario, customer) -> None:
+    reply = result.reply.casefold()
+    if not reply.strip():
+        result.errors.append("reply: the agent wrote no reply")
+    for text in expect.get("reply_contains", []):
+        if text.casefold() not in reply:
+            result.errors.append(f"reply_contains: {text!r} missing")
+    for text in expect.get("reply_excludes", []):
+        if text.casefold() in reply:
+            result.errors.append(f"reply_excludes: {text!r} present")
+    # Always: the reply never echoes the customer's e-mail address or a card number.
+    if customer.get("email", "").casefold() in reply or _CARD_DIGITS.search(result.reply):
+        result.errors.append("reply: echoes personal data (e-mail address or card number)")
+
+
+def latency_summary(results: Iterable[ScenarioResult]) -> dict[str, float]:
+    """Median and p95 of the per-ticket agent time (excluding database work) and of the whole job."""
+    agent = sorted(r.agent_ms for r in results if r.agent_ms is not None)
+    jobs = sorted(r.job_ms for r in results if r.job_ms is not None)
+    if not agent:
+        return {}
+    return {
+        "tickets": len(agent),
+        "agent_median_ms": round(statistics.median(agent), 2),
+        "agent_p95_ms": round(_p95(agent), 2),
+        "job_median_ms": round(statistics.median(jobs), 2),
+        "job_p95_ms": round(_p95(jobs), 2),
+    }
+
+
+def _p95(values: list[float]) -> float:
+    return values[min(len(values) - 1, max(0, round(0.95 * len(values)) - 1))]
+
+
+def run_scenarios(scenarios: list[dict[str, Any]], base_config: Mapping[str, Any], instance_path: str):
+    """Play every scenario in order on one scratch database (emptied between scenarios); yields results."""
+    runner = ScratchRunner(base_config, instance_path)
+    try:
+        for index, scenario in enumerate(scenarios):
+            yield runner.run(scenario, index)
+    finally:
+        runner.close()
