@@ -57,8 +57,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     mail.init_app(app)
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # no CDN (must be set before init_app's own default)
     bootstrap.init_app(app)
-    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # no CDN
     limiter.init_app(app)
     queue.init_app(app)
 

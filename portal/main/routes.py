@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.access import own_order_or_404
@@ -17,19 +17,17 @@ from portal.models import Order, Ticket
 @login_required
 def home():
     if current_user.is_staff:
-        return render_template("main/staff_home.html", counts=_ticket_counts())
+        return redirect(url_for("desk.queue"))  # staff land on the queue of tickets that need a person
     orders = db.session.scalars(
         select(Order).where(Order.customer_id == current_user.id).order_by(Order.placed_at.desc()).limit(10)
     ).all()
     tickets = db.session.scalars(
-        select(Ticket).where(Ticket.customer_id == current_user.id).order_by(Ticket.created_at.desc()).limit(10)
+        select(Ticket)
+        .where(Ticket.customer_id == current_user.id)
+        .order_by(Ticket.created_at.desc())
+        .limit(10)
     ).all()
     return render_template("main/home.html", orders=orders, tickets=tickets)
-
-
-def _ticket_counts() -> dict[str, int]:
-    rows = db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
-    return {status: count for status, count in rows}
 
 
 @bp.route("/orders")

@@ -1,0 +1,29 @@
+"""Admin forms: staff accounts (sign-up never creates staff) and one-button actions."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from portal.models import Role
+
+
+class StaffUserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=[(Role.STAFF.value, "Staff"), (Role.ADMIN.value, "Admin")])
+    submit = SubmitField("Create account")
+
+    def validate_password(self, field) -> None:
+        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        if len(field.data or "") < minimum:
+            raise ValidationError(f"Use at least {minimum} characters.")
+
+
+class ButtonForm(FlaskForm):
+    submit = SubmitField("Go")

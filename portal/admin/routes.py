@@ -1,0 +1,129 @@
+"""Admin views: metrics with server-rendered charts, staff accounts, read-only policies and their index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mistune
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+
+from portal import metrics, queue
+from portal.accounts import AccountError, create_user
+from portal.admin import bp, charts
+from portal.admin.forms import ButtonForm, StaffUserForm
+from portal.extensions import db
+from portal.models import ActionDecision, Role, User
+from portal.services.audit import Actor, log_action
+
+# escape=True: any raw HTML inside a policy file is shown as text, never run.
+_markdown = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    """Staff and customers get a 404."""
+    if not current_user.is_admin:
+        abort(404)
+
+
+@bp.route("/", endpoint="metrics")
+def metrics_page():
+    days = min(max(request.args.get("days", 30, type=int), 1), 90)
+    data = metrics.dashboard(days)
+    return render_template(
+        "admin/metrics.html",
+        data=data,
+        days=days,
+        chart=charts.stacked_by_day(data.by_day),
+        percent=charts.percent,
+    )
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = StaffUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data, form.name.data, form.password.data, Role(form.role.data))
+        except AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            db.session.flush()
+            _log_admin("admin.user_create", f"{user.role} {user.email}")
+            db.session.commit()
+            flash(f"Created {user.role} account for {user.email}.", "success")
+            return redirect(url_for("admin.users"))
+    rows = db.session.scalars(select(User).order_by(User.role.desc(), User.name)).all()
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "admin/users.html", users=rows, form=form, button=ButtonForm(formdata=None)
+    ), status
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, activate):change>", methods=["POST"])
+def set_active(user_id: int, change: str):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash("You cannot deactivate your own account.", "danger")
+        return redirect(url_for("admin.users"))
+    user.active = change == "activate"
+    _log_admin(f"admin.user_{change}", user.email)
+    db.session.commit()
+    flash(f"{user.email} is {'active' if user.active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+def _log_admin(tool: str, detail: str) -> None:
+    log_action(
+        Actor.staff(current_user.id, current_user.name), tool, ActionDecision.NOTE.value, detail=detail
+    )
+
+
+def _policy_files() -> dict[str, Path]:
+    folder = Path(current_app.config["POLICIES_DIR"])
+    return {path.stem: path for path in sorted(folder.glob("*.md"))}
+
+
+@bp.route("/policies")
+def policies():
+    files = _policy_files()
+    titles = {stem: _title(path) for stem, path in files.items()}
+    return render_template("admin/policies.html", titles=titles, button=ButtonForm(formdata=None))
+
+
+@bp.route("/policies/<stem>")
+def policy(stem: str):
+    path = _policy_files().get(stem)  # only names listed from the folder: no path traversal
+    if path is None:
+        abort(404)
+    html = Markup(_markdown(path.read_text(encoding="utf-8")))  # noqa: S704 - mistune escaped raw HTML
+    return render_template("admin/policy.html", stem=stem, title=_title(path), html=html)
+
+
+def _title(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem.capitalize()
+
+
+@bp.route("/policies/rebuild", methods=["POST"])
+def rebuild_index():
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    queue.enqueue(queue.REBUILD_POLICY_INDEX, queue=queue.AGENT_QUEUE)
+    _log_admin("admin.rebuild_policy_index", "queued")
+    db.session.commit()
+    flash(
+        "Rebuilding the policy index in the background; the agent uses the new one when it is ready.",
+        "success",
+    )
+    return redirect(url_for("admin.policies"))

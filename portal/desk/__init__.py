@@ -1,0 +1,7 @@
+"""The staff desk: the queue of tickets that need a person, and everything needed to settle one."""
+
+from flask import Blueprint
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+from portal.desk import routes  # noqa: E402,F401

@@ -1,0 +1,160 @@
+"""Read-side queries for the desk queue: filters, sorting, counts; a fixed number of queries per page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import AgentRun, Priority, Refund, RefundStatus, Role, Ticket, TicketStatus, User
+
+STATUS_CHOICES = (
+    "escalated",
+    "open",
+    "with_agent",
+    "all",
+    *(s.value for s in TicketStatus if s.value != "escalated"),
+)
+WITH_AGENT = (TicketStatus.NEW.value, TicketStatus.PROCESSING.value)
+SORTS = {"sla": "SLA due", "priority": "Priority", "created": "Newest", "oldest": "Oldest"}
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "escalated"
+    priority: str = ""
+    assignee: str = ""  # "" any | "mine" | "unassigned" | a staff user id
+    reason: str = ""
+    sort: str = "sla"
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilters:
+        """Unknown values fall back to the defaults instead of failing."""
+        status = args.get("status", "escalated")
+        priority = args.get("priority", "")
+        assignee = args.get("assignee", "")
+        sort = args.get("sort", "sla")
+        return cls(
+            status=status if status in STATUS_CHOICES else "escalated",
+            priority=priority if priority in {p.value for p in Priority} else "",
+            assignee=assignee if assignee in ("mine", "unassigned") or assignee.isdigit() else "",
+            reason=args.get("reason", "")[:200],
+            sort=sort if sort in SORTS else "sla",
+        )
+
+    def args(self, **changes) -> dict[str, str]:
+        """Query-string arguments for links that keep the other filters."""
+        values = {**asdict(self), **changes}
+        return {key: value for key, value in values.items() if value}
+
+
+def queue_query(filters: QueueFilters, user_id: int) -> Select:
+    """The queue's tickets with customer, assignee and order loaded in the same query."""
+    query = select(Ticket).options(
+        joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.order)
+    )
+    if filters.status == "open":
+        query = query.where(Ticket.status != TicketStatus.RESOLVED.value)
+    elif filters.status == "with_agent":
+        query = query.where(Ticket.status.in_(WITH_AGENT))
+    elif filters.status != "all":
+        query = query.where(Ticket.status == filters.status)
+    if filters.priority:
+        query = query.where(Ticket.priority == filters.priority)
+    query = _assignee_filter(query, filters.assignee, user_id)
+    if filters.reason:
+        query = query.where(Ticket.escalation_reason == filters.reason)
+    return query.order_by(*_ordering(filters.sort))
+
+
+def _assignee_filter(query: Select, assignee: str, user_id: int) -> Select:
+    if assignee == "mine":
+        return query.where(Ticket.assignee_id == user_id)
+    if assignee == "unassigned":
+        return query.where(Ticket.assignee_id.is_(None))
+    if assignee.isdigit():
+        return query.where(Ticket.assignee_id == int(assignee))
+    return query
+
+
+def _ordering(sort: str) -> tuple:
+    if sort == "priority":
+        return Ticket.priority.asc(), Ticket.sla_due_at.asc().nulls_last(), Ticket.id.asc()
+    if sort == "created":
+        return Ticket.created_at.desc(), Ticket.id.desc()
+    if sort == "oldest":
+        return Ticket.created_at.asc(), Ticket.id.asc()
+    return Ticket.sla_due_at.asc().nulls_last(), Ticket.priority.asc(), Ticket.id.asc()
+
+
+def queue_counts(user_id: int, now: datetime) -> dict[str, int]:
+    """Counts for the top of the queue, in one query."""
+    escalated = Ticket.status == TicketStatus.ESCALATED.value
+    row = db.session.execute(
+        select(
+            func.count().filter(escalated),
+            func.count().filter(escalated, Ticket.assignee_id.is_(None)),
+            func.count().filter(escalated, Ticket.assignee_id == user_id),
+            func.count().filter(escalated, Ticket.sla_due_at < now),
+            func.count().filter(Ticket.status.in_(WITH_AGENT)),
+        )
+    ).one()
+    return dict(zip(("escalated", "unassigned", "mine", "overdue", "with_agent"), row, strict=True))
+
+
+def held_refund_counts(ticket_ids: list[int]) -> dict[int, int]:
+    """Held refunds per ticket for one page of the queue."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(
+        select(Refund.ticket_id, func.count())
+        .where(Refund.ticket_id.in_(ticket_ids), Refund.status == RefundStatus.HELD.value)
+        .group_by(Refund.ticket_id)
+    )
+    return {key: value for key, value in rows}
+
+
+def latest_run_status(ticket_ids: list[int]) -> dict[int, str]:
+    """The status of each ticket's latest agent run (a failed run is worth a badge)."""
+    if not ticket_ids:
+        return {}
+    latest = (
+        select(func.max(AgentRun.id)).where(AgentRun.ticket_id.in_(ticket_ids)).group_by(AgentRun.ticket_id)
+    ).scalar_subquery()
+    rows = db.session.execute(select(AgentRun.ticket_id, AgentRun.status).where(AgentRun.id.in_(latest)))
+    return {key: value for key, value in rows}
+
+
+def reason_choices(limit: int = 30) -> list[str]:
+    """The escalation reasons seen on tickets that wait for a person, most frequent first."""
+    rows = db.session.execute(
+        select(Ticket.escalation_reason, func.count().label("n"))
+        .where(Ticket.escalation_reason.is_not(None))
+        .group_by(Ticket.escalation_reason)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [reason for reason, _count in rows]
+
+
+def staff_members() -> list[User]:
+    """Active staff and admins, for assignment."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.STAFF.value, Role.ADMIN.value]), User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def overdue(ticket: Ticket, now: datetime) -> bool:
+    return (
+        ticket.status == TicketStatus.ESCALATED.value
+        and ticket.sla_due_at is not None
+        and ticket.sla_due_at < now
+    )

@@ -1,0 +1,218 @@
+"""Staff desk views: the queue and the ticket workbench (thin: validate, call portal.desk.actions, commit)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.desk import actions, bp, queries
+from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
+from portal.extensions import db
+from portal.models import ActionLog, AgentRun, Message, Order, Refund, Ticket, User, utcnow
+from portal.support.outcomes import describe_outcome, effect_references
+
+
+@bp.before_request
+@login_required
+def staff_only():
+    """Customers get a 404: desk URLs reveal nothing."""
+    if not current_user.is_staff:
+        abort(404)
+
+
+def _ticket_or_404(reference: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _back(ticket: Ticket):
+    return redirect(url_for("desk.ticket", reference=ticket.reference))
+
+
+@bp.route("/")
+def queue():
+    filters = queries.QueueFilters.from_args(request.args)
+    page = db.paginate(
+        queries.queue_query(filters, current_user.id),
+        page=request.args.get("page", 1, type=int),
+        per_page=queries.PER_PAGE,
+        error_out=False,
+        count=True,
+    )
+    ids = [t.id for t in page.items]
+    now = utcnow()
+    return render_template(
+        "desk/queue.html",
+        page=page,
+        filters=filters,
+        now=now,
+        counts=queries.queue_counts(current_user.id, now),
+        held=queries.held_refund_counts(ids),
+        runs=queries.latest_run_status(ids),
+        reasons=queries.reason_choices(),
+        staff=queries.staff_members(),
+        statuses=queries.STATUS_CHOICES,
+        sorts=queries.SORTS,
+        overdue=queries.overdue,
+    )
+
+
+@bp.route("/tickets/<reference>")
+def ticket(reference: str):
+    return render_template("desk/ticket.html", **_workbench(_ticket_or_404(reference)))
+
+
+def _workbench(ticket: Ticket, **forms) -> dict:
+    messages = db.session.scalars(
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .options(selectinload(Message.author))
+        .order_by(Message.id)
+    ).all()
+    refs = effect_references(ticket.id)
+    assign_form = forms.get("assign_form") or AssignForm(formdata=None)
+    staff = queries.staff_members()
+    assign_form.assignee.choices = [(u.id, u.name) for u in staff]
+    if assign_form.assignee.data is None:
+        assign_form.assignee.data = ticket.assignee_id or current_user.id
+    return {
+        "ticket": ticket,
+        "now": utcnow(),
+        "messages": messages,
+        "outcomes": {m.id: describe_outcome(m.outcome, refs) for m in messages if m.outcome},
+        "runs": db.session.scalars(
+            select(AgentRun).where(AgentRun.ticket_id == ticket.id).order_by(AgentRun.id)
+        ).all(),
+        "log": db.session.scalars(
+            select(ActionLog).where(ActionLog.ticket_id == ticket.id).order_by(ActionLog.id)
+        ).all(),
+        "refunds": db.session.scalars(
+            select(Refund).where(Refund.ticket_id == ticket.id).order_by(Refund.id)
+        ).all(),
+        "orders": db.session.scalars(
+            select(Order)
+            .where(Order.customer_id == ticket.customer_id)
+            .order_by(Order.placed_at.desc())
+            .limit(10)
+        ).all(),
+        "agent_busy": actions.agent_busy(ticket),
+        "action_form": ActionForm(formdata=None),
+        "reply_form": forms.get("reply_form") or StaffReplyForm(formdata=None),
+        "note_form": forms.get("note_form") or NoteForm(formdata=None),
+        "assign_form": assign_form,
+        "decision_form": RefundDecisionForm(formdata=None),
+    }
+
+
+@bp.route("/tickets/<reference>/claim", methods=["POST"])
+def claim(reference: str):
+    ticket = _ticket_or_404(reference)
+    if ActionForm().validate_on_submit() and actions.assign(ticket, current_user, current_user):
+        db.session.commit()
+        flash(f"You own {ticket.reference} now.", "success")
+    else:
+        flash("Nothing changed: the ticket is already yours.", "info")
+    return _back(ticket)
+
+
+@bp.route("/tickets/<reference>/assign", methods=["POST"])
+def assign(reference: str):
+    ticket = _ticket_or_404(reference)
+    form = AssignForm()
+    form.assignee.choices = [(u.id, u.name) for u in queries.staff_members()]
+    if not form.validate_on_submit():
+        flash("Pick an active staff member.", "danger")
+        return _back(ticket)
+    assignee = db.session.get(User, form.assignee.data)
+    if actions.assign(ticket, assignee, current_user):
+        db.session.commit()
+        flash(f"Assigned to {assignee.name}.", "success")
+    else:
+        flash(f"{assignee.name} already owns this ticket.", "info")
+    return _back(ticket)
+
+
+@bp.route("/tickets/<reference>/reply", methods=["POST"])
+def reply(reference: str):
+    ticket = _ticket_or_404(reference)
+    form = StaffReplyForm()
+    if not form.validate_on_submit():
+        return render_template("desk/ticket.html", **_workbench(ticket, reply_form=form)), 400
+    actions.reply(ticket, current_user, form.body.data)
+    db.session.commit()
+    flash("Reply sent to the customer.", "success")
+    return _back(ticket)
+
+
+@bp.route("/tickets/<reference>/note", methods=["POST"])
+def note(reference: str):
+    ticket = _ticket_or_404(reference)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_template("desk/ticket.html", **_workbench(ticket, note_form=form)), 400
+    actions.add_note(ticket, current_user, form.body.data)
+    db.session.commit()
+    flash("Internal note added (the customer does not see it).", "success")
+    return _back(ticket)
+
+
+@bp.route("/tickets/<reference>/resolve", methods=["POST"])
+def resolve(reference: str):
+    return _simple_action(reference, actions.resolve, "Ticket resolved.", "The ticket is already resolved.")
+
+
+@bp.route("/tickets/<reference>/reopen", methods=["POST"])
+def reopen(reference: str):
+    return _simple_action(
+        reference, actions.reopen, "Ticket reopened.", "Only a resolved ticket can be reopened."
+    )
+
+
+@bp.route("/tickets/<reference>/rerun", methods=["POST"])
+def rerun(reference: str):
+    return _simple_action(
+        reference,
+        actions.rerun_agent,
+        "The agent will look at the ticket again.",
+        "The agent is already working on this ticket.",
+    )
+
+
+def _simple_action(reference: str, action, done: str, unchanged: str):
+    ticket = _ticket_or_404(reference)
+    if ActionForm().validate_on_submit() and action(ticket, current_user):
+        db.session.commit()
+        flash(done, "success")
+    else:
+        flash(unchanged, "info")
+    return _back(ticket)
+
+
+@bp.route("/tickets/<reference>/refunds/<int:refund_id>", methods=["POST"])
+def decide_refund(reference: str, refund_id: int):
+    ticket = _ticket_or_404(reference)
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.ticket_id != ticket.id:
+        abort(404)
+    form = RefundDecisionForm()
+    if not form.validate_on_submit() or not (form.approve.data or form.reject.data):
+        flash("Choose Approve or Reject.", "danger")
+        return _back(ticket)
+    result = actions.decide_refund(
+        ticket, refund, current_user, approve=bool(form.approve.data), note=form.note.data or ""
+    )
+    db.session.commit()
+    flash(*_decision_flash(result, approve=bool(form.approve.data)))
+    return redirect(url_for("desk.ticket", reference=reference))
+
+
+def _decision_flash(result, approve: bool) -> tuple[str, str]:
+    if result.replayed:
+        return f"Already decided earlier: {result.message}", "info"
+    if approve and result.outcome != "done":
+        return f"Not approved: {result.message}", "warning"
+    return (f"Refund {'approved' if approve else 'rejected'}: {result.message}", "success")

@@ -1,0 +1,79 @@
+"""What a customer can do to their own ticket besides replying: say it is solved, or ask for a person.
+
+Functions add to the session; the view commits. Each writes an action-log row so the desk sees who did what.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from portal.models import ActionDecision, AuthorKind, Message, Ticket, TicketStatus, utcnow
+from portal.notifications import notify
+from portal.services.audit import Actor, log_action
+from portal.tickets import mask_cards
+
+CUSTOMER_ESCALATION_REASON = "Customer asked for a person"
+CAN_RATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
+CAN_ESCALATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
+
+
+def can_mark_satisfied(ticket: Ticket) -> bool:
+    return ticket.status in CAN_RATE and ticket.satisfaction != "satisfied"
+
+
+def can_escalate(ticket: Ticket) -> bool:
+    return ticket.status in CAN_ESCALATE
+
+
+def mark_satisfied(ticket: Ticket) -> bool:
+    """Record that the customer is satisfied and close the ticket; False when there is nothing to rate."""
+    if not can_mark_satisfied(ticket):
+        return False
+    now = utcnow()
+    ticket.satisfaction, ticket.satisfaction_at = "satisfied", now
+    if ticket.status != TicketStatus.RESOLVED.value:
+        ticket.status, ticket.resolved_at = TicketStatus.RESOLVED.value, now
+        notify("resolved", ticket, by="customer")
+    _log(ticket, "ticket.satisfied", "customer said satisfied")
+    return True
+
+
+def escalate_to_person(ticket: Ticket, comment: str = "") -> bool:
+    """Hand the ticket to staff at the customer's request; False when it is not the customer's turn."""
+    if not can_escalate(ticket):
+        return False
+    now = utcnow()
+    comment = mask_cards(comment.strip())
+    if comment:
+        ticket.messages.append(
+            Message(author_kind=AuthorKind.CUSTOMER.value, author_id=ticket.customer_id, body=comment)
+        )
+    hours = current_app.config["SLA_HOURS"]
+    ticket.messages.append(Message(author_kind=AuthorKind.SYSTEM.value, body=_handover_text(hours)))
+    if ticket.satisfaction is None:
+        ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", now
+    ticket.status = TicketStatus.ESCALATED.value
+    ticket.escalation_reason = CUSTOMER_ESCALATION_REASON
+    ticket.escalated_at, ticket.resolved_at = now, None
+    ticket.sla_due_at = now + timedelta(hours=hours)
+    notify("escalated", ticket, by="customer")
+    _log(ticket, "ticket.escalate", comment[:500] or CUSTOMER_ESCALATION_REASON)
+    return True
+
+
+def _handover_text(hours: float) -> str:
+    return f"You asked for a person. A member of our support team will reply within {hours:g} hours."
+
+
+def _log(ticket: Ticket, tool: str, detail: str) -> None:
+    actor = Actor("customer", ticket.customer_id, ticket.customer.name)
+    log_action(
+        actor,
+        tool,
+        ActionDecision.NOTE.value,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        detail=detail,
+    )

@@ -1,0 +1,48 @@
+"""Customer ticket forms; text rules come from portal.tickets so the pages and the CLI agree."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+from portal.tickets import BODY_MAX, SUBJECT_MAX, TicketError, clean_text
+
+
+def _ticket_text(name: str, maximum: int):
+    """A validator that reports portal.tickets' own message (empty, too long)."""
+
+    def validate(_form, field) -> None:
+        try:
+            clean_text(field.data, field=name, maximum=maximum)
+        except TicketError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return validate
+
+
+class NewTicketForm(FlaskForm):
+    subject = StringField("Subject", validators=[_ticket_text("subject", SUBJECT_MAX)])
+    message = TextAreaField("How can we help?", validators=[_ticket_text("message", BODY_MAX)])
+    order = SelectField("Which order is it about?", choices=[("", "No particular order")], default="")
+    submit = SubmitField("Send")
+
+    def set_orders(self, orders) -> None:
+        """Offer only the customer's own orders (anything else fails WTForms' choice check)."""
+        self.order.choices = [("", "No particular order")] + [
+            (o.number, f"{o.number} · {o.placed_at.strftime('%d %b %Y')} · {o.status}") for o in orders
+        ]
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Your reply", validators=[_ticket_text("reply", BODY_MAX)])
+    submit = SubmitField("Send reply")
+
+
+class EscalateForm(FlaskForm):
+    comment = TextAreaField("Anything to add? (optional)", validators=[Length(max=BODY_MAX)])
+    submit = SubmitField("Escalate to a person")
+
+
+class SatisfiedForm(FlaskForm):
+    submit = SubmitField("Satisfied")

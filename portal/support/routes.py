@@ -1,0 +1,178 @@
+"""Customer ticket pages: thin Post/Redirect/Get views over portal.tickets and portal.support.actions."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.access import own_order_or_404, own_ticket_or_404
+from portal.extensions import db, limiter
+from portal.models import AgentRun, Message, Order, Ticket, TicketStatus
+from portal.support import actions, bp
+from portal.support.forms import EscalateForm, NewTicketForm, ReplyForm, SatisfiedForm
+from portal.support.outcomes import describe_outcome, effect_references
+from portal.tickets import TicketError, add_customer_reply, open_ticket
+
+WORKING = (TicketStatus.NEW.value, TicketStatus.PROCESSING.value)
+STATUS_WORDS = {
+    "new": "Your message is in the queue; our assistant will pick it up in a moment.",
+    "processing": "Our assistant is reading your message and checking our policies…",
+    "answered": "Answered.",
+    "escalated": "A member of our support team is looking at this.",
+    "resolved": "Resolved.",
+}
+
+
+def _user_key() -> str:
+    """Rate limits count per signed-in customer, not per shared office IP."""
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr or "-"
+
+
+def _ticket_limit() -> str:
+    return current_app.config["TICKET_RATE_LIMIT"]
+
+
+def _reply_limit() -> str:
+    return current_app.config["REPLY_RATE_LIMIT"]
+
+
+@bp.before_request
+@login_required
+def customers_only():
+    """Staff work tickets from the desk; these pages are the customer's own."""
+    if current_user.is_staff:
+        abort(404)
+
+
+@bp.route("/")
+def index():
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.customer_id == current_user.id).order_by(Ticket.created_at.desc())
+    ).all()
+    return render_template("tickets/index.html", tickets=tickets)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@limiter.limit(_ticket_limit, methods=["POST"], key_func=_user_key)
+def new():
+    orders = db.session.scalars(
+        select(Order).where(Order.customer_id == current_user.id).order_by(Order.placed_at.desc())
+    ).all()
+    form = NewTicketForm()
+    form.set_orders(orders)
+    if request.method == "GET" and request.args.get("order"):
+        form.order.data = own_order_or_404(request.args["order"]).number
+    if form.validate_on_submit():
+        order = own_order_or_404(form.order.data) if form.order.data else None
+        try:
+            ticket = open_ticket(current_user, form.subject.data, form.message.data, order=order)
+        except TicketError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return render_template("tickets/new.html", form=form), 400
+        db.session.commit()
+        flash(f"Thanks! Your ticket {ticket.reference} is open; our assistant is on it.", "success")
+        return redirect(url_for("tickets.view", reference=ticket.reference))
+    status = 400 if form.is_submitted() else 200
+    return render_template("tickets/new.html", form=form), status
+
+
+@bp.route("/<reference>")
+def view(reference: str):
+    ticket = own_ticket_or_404(reference)
+    return render_template("tickets/view.html", **_page_context(ticket))
+
+
+def _page_context(ticket: Ticket, **forms) -> dict:
+    messages = db.session.scalars(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.internal.is_(False))
+        .order_by(Message.id)
+    ).all()
+    refs = effect_references(ticket.id)
+    return {
+        "ticket": ticket,
+        "messages": messages,
+        "outcomes": {m.id: describe_outcome(m.outcome, refs) for m in messages if m.outcome},
+        "working": ticket.status in WORKING,
+        "status_words": STATUS_WORDS.get(ticket.status, ""),
+        "can_rate": actions.can_mark_satisfied(ticket),
+        "can_escalate": actions.can_escalate(ticket),
+        "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
+        "escalate_form": forms.get("escalate_form") or EscalateForm(formdata=None),
+        "satisfied_form": SatisfiedForm(formdata=None),
+    }
+
+
+@bp.route("/<reference>/status.json")
+def status(reference: str):
+    """What the page polls while the agent works: small, and only the ticket owner's."""
+    ticket = own_ticket_or_404(reference)
+    run = db.session.scalars(
+        select(AgentRun).where(AgentRun.ticket_id == ticket.id).order_by(AgentRun.id.desc()).limit(1)
+    ).first()
+    last_id = db.session.scalar(
+        select(Message.id)
+        .where(Message.ticket_id == ticket.id, Message.internal.is_(False))
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    body = {
+        "reference": ticket.reference,
+        "status": ticket.status,
+        "working": ticket.status in WORKING,
+        "words": STATUS_WORDS.get(ticket.status, ""),
+        "last_message_id": last_id,
+        "run": None
+        if run is None
+        else {"status": run.status, "steps": [s.get("step") for s in run.trace or []]},
+    }
+    return body, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/<reference>/reply", methods=["POST"])
+@limiter.limit(_reply_limit, key_func=_user_key)
+def reply(reference: str):
+    ticket = own_ticket_or_404(reference)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return render_template("tickets/view.html", **_page_context(ticket, reply_form=form)), 400
+    try:
+        add_customer_reply(ticket, form.body.data)
+    except TicketError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("tickets.view", reference=reference))
+    db.session.commit()
+    flash("Your reply is sent.", "success")
+    return redirect(url_for("tickets.view", reference=reference, _anchor="latest"))
+
+
+@bp.route("/<reference>/satisfied", methods=["POST"])
+def satisfied(reference: str):
+    ticket = own_ticket_or_404(reference)
+    if SatisfiedForm().validate_on_submit() and actions.mark_satisfied(ticket):
+        db.session.commit()
+        flash(
+            "Thank you! We're glad we could help. The ticket is closed; reply any time to reopen it.",
+            "success",
+        )
+    else:
+        flash("This ticket has nothing to rate right now.", "info")
+    return redirect(url_for("tickets.view", reference=reference))
+
+
+@bp.route("/<reference>/escalate", methods=["POST"])
+@limiter.limit(_reply_limit, key_func=_user_key)
+def escalate(reference: str):
+    ticket = own_ticket_or_404(reference)
+    form = EscalateForm()
+    if not form.validate_on_submit():
+        return render_template("tickets/view.html", **_page_context(ticket, escalate_form=form)), 400
+    if actions.escalate_to_person(ticket, form.comment.data or ""):
+        db.session.commit()
+        flash("A member of our team will take it from here. We'll email you when they reply.", "success")
+    else:
+        flash("This ticket is already with our team.", "info")
+    return redirect(url_for("tickets.view", reference=reference))
