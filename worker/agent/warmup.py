@@ -15,9 +15,11 @@ def warm_up(app: Flask) -> None:
     started = time.perf_counter()
     try:
         with app.app_context():
+            from worker.agent import nlu
             from worker.agent.backends import get_backend
             from worker.agent.retrieval import load_index
 
+            nlu.warm_up(app.instance_path)  # loads the cached classifier (trains and caches it once)
             get_backend(app.config).triage("warm up")
             load_index(app.config, app.instance_path)
     except Exception:  # the worker must start anyway; a ticket will surface the problem with a retry

@@ -1,8 +1,11 @@
 """The project's own labelled triage examples: hand-written messages plus template fills.
 
 Files in `data/`: `train.tsv` (hand-written, `label<TAB>text`), `templates.json` (templates ×
-slot values, expanded deterministically), and two hand-written evaluation files that share no
-templates with training: `validation.tsv` (used while developing) and `holdout.tsv`.
+slot values, expanded deterministically), `context.json` (background and courtesy sentences
+that some training examples are retold with), and hand-written evaluation files that share no
+text with training: `validation.tsv` (used while developing), `holdout.tsv`, `fresh.tsv`
+(real e-mail styles, written before the 2nd version of the classifier; its header holds the
+labelling conventions) and `fresh2.tsv` (written after it, never used for tuning).
 """
 
 from __future__ import annotations

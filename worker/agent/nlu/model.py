@@ -184,7 +184,7 @@ class ActionModel:
         arrays = {"intercept": self.intercept, "meta": np.array(json.dumps(meta))}
         for n, block in enumerate(self.blocks):
             arrays[f"idf{n}"], arrays[f"weights{n}"] = block.idf, block.weights
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # unique: several workers may warm up at once
         np.savez_compressed(tmp, **arrays)
         os.replace(tmp, path)
 
