@@ -9,6 +9,8 @@ marked failed and listed for admins (/admin/email, `flask mail retry-failed`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from flask_mail import Message as MailMessage
 
@@ -29,8 +31,7 @@ def send_email(outbox_id: int) -> None:
     if envelope is None:
         log.info("outbox=%s already claimed or done; nothing to send", outbox_id)
         return
-    message = mail_transport.build_message(envelope)
-    _deliver([envelope.id], message, name=f"outbox-{envelope.id}")
+    _deliver([envelope.id], partial(mail_transport.build_message, envelope), name=f"outbox-{envelope.id}")
 
 
 def send_staff_digest(user_id: int) -> None:
@@ -40,8 +41,7 @@ def send_staff_digest(user_id: int) -> None:
     if not alerts:
         log.info("user=%s no pending staff alerts (merged into an earlier digest)", user_id)
         return
-    message = _digest_message(alerts)
-    _deliver([a.id for a in alerts], message, name=f"staff-{user_id}-{alerts[0].id}")
+    _deliver([a.id for a in alerts], partial(_digest_message, alerts), name=f"staff-{user_id}-{alerts[0].id}")
 
 
 def _digest_message(alerts: list[outbox.Envelope]) -> MailMessage:
@@ -63,9 +63,11 @@ def _digest_id(alerts: list[outbox.Envelope]) -> str:
     return f"<staff-digest.{alerts[0].id}-{alerts[-1].id}.{len(alerts)}@{mail_domain()}>"
 
 
-def _deliver(ids: list[int], message: MailMessage, name: str) -> None:
+def _deliver(ids: list[int], make_message: Callable[[], MailMessage], name: str) -> None:
+    """Build and send the message for the claimed rows, then record the outcome on them."""
     db.session.close()  # never hold a database transaction across the SMTP conversation
-    try:
+    try:  # building is inside: a claimed row must never be left in 'sending' by an exception
+        message = make_message()
         mail_transport.deliver(message, name)
     except Exception as exc:
         if _record_failure(ids, exc):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fca5f7ff3f20
+Revision ID: d60068ba73a7
 Revises: 
-Create Date: 2026-11-21 11:01:52.688445
+Create Date: 2026-11-21 11:30:24.441207
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import portal.models
 
 
 # revision identifiers, used by Alembic.
-revision = 'fca5f7ff3f20'
+revision = 'd60068ba73a7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -126,8 +126,10 @@ def upgrade():
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_assignee_status', ['assignee_id', 'status'], unique=False)
+        batch_op.create_index('ix_tickets_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_tickets_customer_created', ['customer_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_tickets_sla_due', ['sla_due_at'], unique=False)
         batch_op.create_index('ix_tickets_status_sla', ['status', 'sla_due_at'], unique=False)
 
     op.create_table('action_log',
@@ -225,7 +227,7 @@ def upgrade():
     sa.Column('created_at', portal.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('send_after', portal.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', portal.models.UTCDateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name='ck_email_outbox_status'),
+    sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name='ck_email_outbox_status'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
@@ -356,8 +358,10 @@ def downgrade():
     op.drop_table('action_log')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_status_sla')
+        batch_op.drop_index('ix_tickets_sla_due')
         batch_op.drop_index(batch_op.f('ix_tickets_order_id'))
         batch_op.drop_index('ix_tickets_customer_created')
+        batch_op.drop_index('ix_tickets_created')
         batch_op.drop_index('ix_tickets_assignee_status')
 
     op.drop_table('tickets')

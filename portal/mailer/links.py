@@ -1,0 +1,70 @@
+"""Absolute links for emails and the Message-ID scheme that threads a ticket's messages."""
+
+from __future__ import annotations
+
+import secrets
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+# Fallback paths when a blueprint is not registered (e.g. the desk while it is being built).
+CUSTOMER_TICKET = ("tickets.view", "/tickets/{reference}")
+STAFF_TICKET = ("desk.ticket", "/desk/tickets/{reference}")
+
+
+def base_url() -> str:
+    """The public base URL links are built on (PUBLIC_BASE_URL), without a trailing slash."""
+    return current_app.config["SERVER_NAME_FOR_LINKS"].rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL on the configured base URL, whether or not a request is active."""
+    parts = urlsplit(base_url())
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _endpoint_or_path(target: tuple[str, str], **values) -> str:
+    endpoint, fallback = target
+    if endpoint in current_app.view_functions:
+        return external_url(endpoint, **values)
+    return base_url() + fallback.format(**values)
+
+
+def ticket_url(reference: str) -> str:
+    """The customer's page for the ticket."""
+    return _endpoint_or_path(CUSTOMER_TICKET, reference=reference)
+
+
+def staff_ticket_url(reference: str) -> str:
+    """The staff desk's page for the ticket."""
+    return _endpoint_or_path(STAFF_TICKET, reference=reference)
+
+
+def mail_domain() -> str:
+    """The right-hand side of our Message-IDs: MAIL_MESSAGE_ID_DOMAIN, else the sender's domain."""
+    configured = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN")
+    if configured:
+        return configured
+    _, address = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
+    domain = address.rpartition("@")[2]
+    return domain or urlsplit(base_url()).hostname or "localhost"
+
+
+def thread_root_id(reference: str) -> str:
+    """The id every message about a ticket refers to, e.g. <ticket-T-ABCD2345@example.com>."""
+    return f"<ticket-{reference}@{mail_domain()}>"
+
+
+def thread_headers(reference: str, event: str, *, root: bool = False) -> dict[str, str]:
+    """Message-ID, In-Reply-To and References for one message of a ticket's thread.
+
+    The first message (ticket received) *is* the root; later ones reply to it, so mail clients group them
+    even when the customer turned the first one off.
+    """
+    if root:
+        return {"Message-ID": thread_root_id(reference)}
+    root_id = thread_root_id(reference)
+    own = f"<{reference}.{event.replace('_', '-')}.{secrets.token_hex(6)}@{mail_domain()}>"
+    return {"Message-ID": own, "In-Reply-To": root_id, "References": root_id}
