@@ -75,9 +75,9 @@ def rebuild_policy_index() -> int:
         return len(index.chunks)
 
 
-def reap_stale_runs() -> int:
-    """Periodic job: re-enqueue tickets whose run has waited or run far too long (see worker.reaper)."""
-    from worker.reaper import requeue_stale_runs
+def reap_stale_runs() -> None:
+    """Periodic job: re-enqueue agent runs and emails whose job was lost or hangs (see worker.reaper)."""
+    from worker.reaper import run_periodic_checks
 
     with get_app().app_context():
-        return requeue_stale_runs().requeued
+        run_periodic_checks()

@@ -107,6 +107,22 @@ def _give_up(run: AgentRun, requeues: int, now: datetime) -> None:
     )
 
 
+def requeue_stale_mail() -> int:
+    """Re-enqueue outbox rows whose send job was lost (pending too long, or a dead worker's claim)."""
+    from portal.mailer import outbox
+
+    minutes = current_app.config["MAIL_STALE_MINUTES"]
+    customer_ids, staff_ids = outbox.requeue_stale(timedelta(minutes=minutes))
+    outbox.enqueue_sends(customer_ids, staff_ids)
+    return len(customer_ids) + len(staff_ids)
+
+
+def run_periodic_checks() -> None:
+    """Everything that makes sure no ticket and no email waits forever."""
+    requeue_stale_runs()
+    requeue_stale_mail()
+
+
 def start_periodic_reaper(app: Flask, interval: float = REAP_EVERY_SECONDS) -> threading.Thread:
     """A daemon thread running the check every `interval` seconds; with Redis, one process of the fleet."""
     stop = threading.Event()
@@ -116,7 +132,7 @@ def start_periodic_reaper(app: Flask, interval: float = REAP_EVERY_SECONDS) -> t
             try:
                 with app.app_context():
                     if _holds_fleet_lock(app, interval):
-                        requeue_stale_runs()
+                        run_periodic_checks()
             except Exception:  # the next tick tries again; a failed check must not kill the worker
                 logger.exception("stale-run check failed")
 

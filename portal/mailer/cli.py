@@ -32,7 +32,7 @@ def retry_failed_command() -> None:
 @mail_cli.command("requeue-stale")
 @click.option("--minutes", type=int, default=None, help="Age of a pending row (default MAIL_STALE_MINUTES).")
 def requeue_stale_command(minutes: int | None) -> None:
-    """Enqueue again pending rows older than N minutes and dead claims (run it from cron)."""
+    """Enqueue again pending rows older than N minutes and dead claims (workers also do it every minute)."""
     minutes = minutes if minutes is not None else current_app.config["MAIL_STALE_MINUTES"]
     customer_ids, staff_ids = outbox.requeue_stale(timedelta(minutes=minutes))
     outbox.enqueue_sends(customer_ids, staff_ids)
