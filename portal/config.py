@@ -74,13 +74,18 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
+        # Requests larger than this get the friendly 413 page (a ticket body is at most 5,000 characters).
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "TICKET_RATE_LIMIT": _env("TICKET_RATE_LIMIT", "10 per minute;60 per hour"),
         "REPLY_RATE_LIMIT": _env("REPLY_RATE_LIMIT", "20 per minute;200 per hour"),
         # Background jobs.
         "AGENT_JOB_TIMEOUT": _int("AGENT_JOB_TIMEOUT", 120),
-        "AGENT_JOB_RETRIES": _int("AGENT_JOB_RETRIES", 3),
+        "AGENT_RETRY_INTERVALS": _int_list("AGENT_RETRY_INTERVALS", "5,30,120"),
+        "AGENT_MAX_REQUEUES": _int("AGENT_MAX_REQUEUES", 2),
+        "AGENT_BACKEND": _env("AGENT_BACKEND", "auto"),  # auto | offline | mistral
+        "QUEUE_MODE": _env("QUEUE_MODE", "auto"),  # auto | rq | thread (manual is for tests)
         "AGENT_STALE_AFTER_SECONDS": _int("AGENT_STALE_AFTER_SECONDS", 600),
         "INPROCESS_WORKERS": _int("INPROCESS_WORKERS", 2),
         # Agent backends.

@@ -34,18 +34,14 @@ REAP_EVERY_SECONDS = 60  # in-process mode; RQ workers run the same check themse
 SEND_EMAIL = "worker.email_jobs.send_email"
 SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
 
-# Backoff between retries (seconds); transient failures only, the job decides what is transient.
-# The email queue's intervals come from MAIL_RETRY_INTERVALS when configured (tests keep them short).
-RETRY_INTERVALS = {AGENT_QUEUE: [5, 30, 120], EMAIL_QUEUE: [10, 60, 300]}
+# Backoff between retries (seconds), from AGENT_RETRY_INTERVALS / MAIL_RETRY_INTERVALS; the job itself
+# decides which failures are transient.
+RETRY_SETTINGS = {AGENT_QUEUE: "AGENT_RETRY_INTERVALS", EMAIL_QUEUE: "MAIL_RETRY_INTERVALS"}
 
 
 def retry_intervals(queue: str, app: Flask) -> list[int]:
     """The backoff for `queue` under `app`'s configuration."""
-    if queue == EMAIL_QUEUE and app.config.get("MAIL_RETRY_INTERVALS"):
-        return list(app.config["MAIL_RETRY_INTERVALS"])
-    if queue == AGENT_QUEUE and app.config.get("AGENT_RETRY_INTERVALS"):
-        return list(app.config["AGENT_RETRY_INTERVALS"])
-    return RETRY_INTERVALS[queue]
+    return list(app.config[RETRY_SETTINGS[queue]])
 
 
 _inprocess_final = contextvars.ContextVar("inprocess_final_attempt", default=True)

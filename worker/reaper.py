@@ -24,7 +24,6 @@ from worker.agent.runs import ACTIVE, hand_to_person, write_transaction
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_REQUEUES = 2
 REAP_EVERY_SECONDS = 60
 LOCK_KEY = "supportops:reaper-lock"
 
@@ -43,7 +42,7 @@ def requeue_stale_runs(now: datetime | None = None) -> ReapReport:
     now = now or utcnow()
     config = current_app.config
     cutoff = now - timedelta(seconds=config["AGENT_STALE_AFTER_SECONDS"])
-    max_requeues = int(config.get("AGENT_MAX_REQUEUES", DEFAULT_MAX_REQUEUES))
+    max_requeues = config["AGENT_MAX_REQUEUES"]
     report = ReapReport()
     for run_id in _stale_run_ids(cutoff):
         _reap_one(run_id, cutoff, max_requeues, now, report)

@@ -48,14 +48,10 @@ def backend_name(config: Mapping[str, Any]) -> str:
 
 
 def get_backend(config: Mapping[str, Any]) -> Backend:
-    """The configured backend, created once per process (per name, key and base URL)."""
+    """The configured backend, created once per process (per backend and settings)."""
     name = backend_name(config)
-    key = (
-        name,
-        config.get("MISTRAL_BASE_URL"),
-        config.get("MISTRAL_MODEL"),
-        config.get("ESCALATE_CONFIDENCE_BELOW"),
-    )
+    mistral_settings = tuple(sorted((k, str(v)) for k, v in config.items() if k.startswith("MISTRAL_")))
+    key = (name, config.get("ESCALATE_CONFIDENCE_BELOW"), mistral_settings)
     with _lock:
         if key not in _cache:
             _cache[key] = _create(name, config)
