@@ -72,7 +72,7 @@ def _not_pending(order: OrderSnapshot, limits: PolicyLimits) -> Refusal | None:
     if order.status == "shipped":
         text = (
             f"Order {order.number} has already shipped, so it can no longer be cancelled; "
-            f"once it arrives you can return it within {days} days."
+            f"once it arrives you can ask for a refund within {days} days of delivery."
         )
         return Refusal("cancel", "already_shipped", text, POLICY, order.number)
     if order.status == "delivered":

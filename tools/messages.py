@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tools.types import PAYMENT_METHOD_WORDS, format_money
@@ -12,24 +13,34 @@ def method_words(method: str) -> str:
     return PAYMENT_METHOD_WORDS.get(method, "your original payment method")
 
 
-def refund_issued(number: str, amount: Decimal, currency: str, method: str) -> str:
+def refund_issued(
+    number: str, amount: Decimal, currency: str, method: str, item_names: Sequence[str] = ()
+) -> str:
+    """item_names: only for a partial refund, so the customer sees what was refunded."""
     shown = format_money(amount, currency)
-    return f"Your refund of {shown} for order {number} to {method_words(method)} has been issued."
+    what = f"{and_list(item_names)} from order {number}" if item_names else f"order {number}"
+    return f"Your refund of {shown} for {what} to {method_words(method)} has been issued."
+
+
+def and_list(names: Sequence[str]) -> str:
+    """'Mug', 'Mug and Plate', 'Mug, Plate and Bowl'."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def refund_held(number: str, amount: Decimal, currency: str, threshold: Decimal, sla_hours: float) -> str:
     return (
         f"Your refund of {format_money(amount, currency)} for order {number} is above "
-        f"{format_money(threshold, currency)}, so a member of our staff needs to approve it. "
-        "I've sent it for review; nothing has been refunded yet, "
-        f"and you'll hear from us within {sla_hours:g} hours."
+        f"{format_money(threshold, currency)}, so it has been held for review by our team; "
+        "nothing has been refunded yet. "
+        f"A member of our team will reply within {sla_hours:g} hours."
     )
 
 
 def refund_waiting(number: str, amount: Decimal, currency: str) -> str:
     return (
-        f"Your refund of {format_money(amount, currency)} for order {number} is waiting for approval by our "
-        "staff; nothing has been refunded yet."
+        f"Your refund of {format_money(amount, currency)} for order {number} is held for review by our "
+        "team; nothing has been refunded yet."
     )
 
 

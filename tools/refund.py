@@ -191,7 +191,8 @@ def _held(order: OrderSnapshot, amount: Decimal, limits: PolicyLimits, item_name
 
 def _issued(order: OrderSnapshot, amount: Decimal, item_names: Sequence[str]) -> Decision:
     full = amount == order.refundable
-    text = messages.refund_issued(order.number, amount, order.currency, order.payment_method)
+    partial = item_names if not full else ()
+    text = messages.refund_issued(order.number, amount, order.currency, order.payment_method, partial)
     return Decision(
         "refund",
         "done",

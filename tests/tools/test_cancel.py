@@ -33,7 +33,7 @@ def test_shipped_refusal_points_to_the_refund_window(call, make_order):
     result = call(cancel, make_order(number="Z201", status="shipped", total="60.00"))
     assert result.message == (
         "Order Z201 has already shipped, so it can no longer be cancelled; "
-        "once it arrives you can return it within 30 days."
+        "once it arrives you can ask for a refund within 30 days of delivery."
     )
 
 

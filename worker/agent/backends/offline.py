@@ -14,6 +14,7 @@ from typing import Any
 from tools import OrderSnapshot
 from worker.agent.backends.base import TOOL_ACTIONS, AgentContext, Backend, BackendResult, Citation, Toolbox
 from worker.agent.nlu import item_mentions
+from worker.agent.passages import answer_passage
 
 # triage.escalation_reason → the escalate tool's category, and the note staff read.
 ESCALATION_CATEGORIES = {
@@ -64,7 +65,7 @@ class OfflineBackend(Backend):
         if triage.escalation_reason in _FORCED or triage.action == "escalate":
             return escalate(toolbox, triage.escalation_reason or "out_of_scope")
         if triage.confidence < self.min_confidence:
-            return unsure(triage.confidence)
+            return unsure(triage.confidence, ctx.limits.sla_hours)
         if triage.action == "answer":
             return self.answer(ctx, toolbox)
         if triage.action in TOOL_ACTIONS:
@@ -76,6 +77,9 @@ class OfflineBackend(Backend):
         passage = best_passage(ctx.passages, topic_of(ctx.triage.intent), self.min_answer_score)
         if passage is None:
             return escalate(toolbox, "out_of_scope")
+        # The policy's passage that answers best (compose quotes the same one): retrieval's first
+        # pick can be a neighbouring section, or a page's overview that states no rule.
+        passage = answer_passage(ctx.text, [p for p in ctx.passages if p.policy == passage.policy]) or passage
         return BackendResult(action="answer", cited_policies=[passage.policy], steps=[_step(passage)])
 
 
@@ -113,13 +117,13 @@ def escalate(toolbox: Toolbox, reason: str) -> BackendResult:
     )
 
 
-def unsure(confidence: float) -> BackendResult:
+def unsure(confidence: float, sla_hours: float) -> BackendResult:
     """Not sure enough of what the customer wants to act: a person takes it (nothing is done)."""
     return BackendResult(
         action="escalate",
         reply=(
             "Thanks for your message. I want to be sure I get this right, so I've passed your ticket "
-            "to a member of our support team, who will get back to you shortly."
+            f"to a member of our support team, who will reply within {sla_hours:g} hours."
         ),
         cited_policies=["escalation"],
         escalate=True,
@@ -200,21 +204,28 @@ def partial_items(ctx: AgentContext, number: str) -> list[str]:
     return names if 0 < len(names) < len(order.items) else []
 
 
+_CLARIFY_LEADS = {
+    "refund": "I'd be glad to help with a refund.",
+    "cancel": "I'd be glad to help with a cancellation.",
+    "replacement": "I'd be glad to help with a replacement.",
+    "order_status": "I'd be glad to check on your order.",
+}
+
+
 def clarify_order(action: str, candidates: Sequence[OrderSnapshot]) -> BackendResult:
-    """Ask which order the customer means, listing their candidate orders by number."""
-    verb = {"refund": "refund", "cancel": "cancel", "replacement": "replace", "order_status": "look up"}[
-        action
-    ]
+    """Ask which order the customer means, listing their candidate orders by number and items."""
+    lead = _CLARIFY_LEADS.get(action, "I'd be glad to help.")
     if not candidates:
         reply = (
-            f"I'd be glad to help. Which order would you like me to {verb}? I couldn't find an order "
-            "on your account that fits, so please reply with the order number from your confirmation email."
+            f"{lead} Which order is it about? I couldn't find an order on "
+            "your account that fits, so please reply with the order number from your confirmation email "
+            "(it looks like A1001)."
         )
     else:
         listed = "\n".join(f"- {describe(order)}" for order in candidates)
         reply = (
-            f"I'd be glad to help. You have more than one order I could {verb}:\n\n{listed}\n\n"
-            "Which one do you mean? Just reply with the order number."
+            f"{lead} Which of these orders do you mean?\n\n{listed}\n\n"
+            f"Just reply with the order number, for example {candidates[0].number}."
         )
     return BackendResult(action="clarify", reply=reply, clarify_options=[o.number for o in candidates])
 
@@ -229,6 +240,16 @@ def clarify_problem(number: str) -> BackendResult:
 
 
 def describe(order: OrderSnapshot) -> str:
-    """'A1001 (delivered, 42.00 USD: Mug, Plate)'."""
-    items = ", ".join(item.name for item in order.items[:3])
-    return f"{order.number} ({order.status}, {order.total} {order.currency}{': ' + items if items else ''})"
+    """'A1001: Ceramic Mug, Plate (42.00 USD, delivered on 3 May 2026)'."""
+    names = [item.name for item in order.items[:3]] + (["and more"] if len(order.items) > 3 else [])
+    items = f": {', '.join(names)}" if names else ""
+    return f"{order.number}{items} ({order.total} {order.currency}, {_stage(order)})"
+
+
+def _stage(order: OrderSnapshot) -> str:
+    """Where the order is, with the date that tells similar orders apart."""
+    moment = {"delivered": order.delivered_at, "shipped": order.shipped_at}.get(order.status, order.placed_at)
+    words = {"pending": "placed", "shipped": "shipped", "delivered": "delivered"}.get(
+        order.status, order.status
+    )
+    return f"{words} on {moment.day} {moment:%B %Y}" if moment else words
