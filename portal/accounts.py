@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db, login_manager
 from portal.models import Role, User
+from portal.sqlite import write_transaction
+
+EMAIL_TAKEN = "An account with this email already exists."
 
 
 class AccountError(ValueError):
@@ -23,11 +30,23 @@ def find_user_by_email(email: str) -> User | None:
 def create_user(email: str, name: str, password: str, role: Role = Role.CUSTOMER) -> User:
     """Add a new user to the session; the caller commits."""
     if find_user_by_email(email) is not None:
-        raise AccountError("An account with this email already exists.")
+        raise AccountError(EMAIL_TAKEN)
     user = User(email=normalize_email(email), name=name.strip(), role=role.value)
     user.set_password(password)
     db.session.add(user)
     return user
+
+
+@contextmanager
+def new_account_transaction() -> Iterator[None]:
+    """Create accounts in a transaction of their own: of two requests for one email, one wins, the other
+    gets AccountError (not a 500), as happens when the sign-up button is clicked twice.
+    """
+    try:
+        with write_transaction():  # SQLite: the write lock before the "is this email taken?" check
+            yield
+    except IntegrityError as exc:  # Postgres: the other request committed the same email first
+        raise AccountError(EMAIL_TAKEN) from exc
 
 
 @login_manager.user_loader

@@ -19,8 +19,9 @@ from sqlalchemy import func, or_, select, update
 from portal import queue
 from portal.extensions import db
 from portal.models import AgentRun, RunStatus, utcnow
+from portal.sqlite import write_transaction
 from portal.tickets import enqueue_after_commit
-from worker.agent.runs import ACTIVE, hand_to_person, write_transaction
+from worker.agent.runs import ACTIVE, hand_to_person
 
 logger = logging.getLogger(__name__)
 

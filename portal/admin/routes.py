@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from portal import metrics, queue
-from portal.accounts import AccountError, create_user
+from portal.accounts import AccountError, create_user, new_account_transaction
 from portal.admin import bp, charts
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.extensions import db
@@ -48,13 +48,13 @@ def users():
     form = StaffUserForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.name.data, form.password.data, Role(form.role.data))
+            with new_account_transaction():
+                user = create_user(form.email.data, form.name.data, form.password.data, Role(form.role.data))
+                db.session.flush()
+                _log_admin("admin.user_create", f"{user.role} {user.email}")
         except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
-            db.session.flush()
-            _log_admin("admin.user_create", f"{user.role} {user.email}")
-            db.session.commit()
             flash(f"Created {user.role} account for {user.email}.", "success")
             return redirect(url_for("admin.users"))
     rows = db.session.scalars(select(User).order_by(User.role.desc(), User.name)).all()
@@ -64,7 +64,8 @@ def users():
     ), status
 
 
-@bp.route("/users/<int:user_id>/<any(deactivate, activate):change>", methods=["POST"])
+# max: a larger id is simply not found (the database column is a 32-bit integer).
+@bp.route("/users/<int(max=2147483647):user_id>/<any(deactivate, activate):change>", methods=["POST"])
 def set_active(user_id: int, change: str):
     user = db.session.get(User, user_id)
     if user is None:

@@ -15,9 +15,13 @@ class LoginForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
     submit = SubmitField("Create account")
 
     def validate_password(self, field) -> None:

@@ -6,12 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import update
 
-from portal.accounts import AccountError, create_user, find_user_by_email
+from portal.accounts import AccountError, create_user, find_user_by_email, new_account_transaction
 from portal.auth import bp
 from portal.auth.forms import LoginForm, SignupForm
 from portal.extensions import db, limiter
-from portal.models import utcnow
+from portal.models import User, utcnow
 
 
 def _login_limit() -> str:
@@ -23,7 +24,13 @@ def safe_next_url(target: str | None) -> str:
     if not target:
         return url_for("main.home")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return url_for("main.home")
     return target
 
@@ -40,10 +47,17 @@ def login():
             flash("Wrong email or password.", "danger")
             return render_template("auth/login.html", form=form), 401
         login_user(user, remember=form.remember.data)
-        user.last_login_at = utcnow()
-        db.session.commit()
+        _record_login(user.id)
         return redirect(safe_next_url(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def _record_login(user_id: int) -> None:
+    # A transaction that starts with its write: SQLite then waits for the lock instead of failing when a
+    # second login (a double click) committed after this request read the user.
+    db.session.commit()
+    db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
+    db.session.commit()
 
 
 @bp.route("/logout", methods=["POST"])
@@ -62,11 +76,11 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.name.data, form.password.data)
+            with new_account_transaction():
+                user = create_user(form.email.data, form.name.data, form.password.data)
         except AccountError as exc:
             form.email.errors.append(str(exc))
             return render_template("auth/signup.html", form=form), 400
-        db.session.commit()
         login_user(user)
         flash("Welcome! Your account is ready.", "success")
         return redirect(url_for("main.home"))

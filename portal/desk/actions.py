@@ -27,6 +27,7 @@ from portal.models import (
 from portal.notifications import notify
 from portal.services import approve_held, reject_held
 from portal.services.audit import ActionResult, Actor, log_action
+from portal.services.transaction import customer_transaction
 from portal.tickets import mask_cards, request_agent_run
 
 REOPEN_REASON = "Reopened by staff"
@@ -132,17 +133,21 @@ def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, no
     """Approve or reject a held refund through the service layer (re-checked, locked, idempotent, logged).
 
     The service commits its own transaction; when it decided something new, the customer gets the outcome
-    as a staff message (added to the session here; the view commits).
+    as a staff message, committed here under the customer's lock too.
     """
-    ticket_id, refund_id, staff_id = ticket.id, refund.id, staff.id
+    ticket_id, refund_id, staff_id, customer_id = ticket.id, refund.id, staff.id, refund.customer_id
     result = approve_held(refund_id, staff_id) if approve else reject_held(refund_id, staff_id, note)
     if result.replayed or result.outcome not in ("done", "denied") or (approve and result.outcome != "done"):
         return result
-    ticket, staff = db.session.get(Ticket, ticket_id), db.session.get(User, staff_id)
-    message = Message(
-        author_kind=AuthorKind.STAFF.value, author_id=staff.id, body=result.message, outcome=result.as_dict()
-    )
-    ticket.messages.append(message)
-    _mark_answered_by(ticket, staff)
-    notify("staff_replied", ticket, message=message)
+    with customer_transaction(customer_id):
+        ticket, staff = db.session.get(Ticket, ticket_id), db.session.get(User, staff_id)
+        message = Message(
+            author_kind=AuthorKind.STAFF.value,
+            author_id=staff.id,
+            body=result.message,
+            outcome=result.as_dict(),
+        )
+        ticket.messages.append(message)
+        _mark_answered_by(ticket, staff)
+        notify("staff_replied", ticket, message=message)
     return result

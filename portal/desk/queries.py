@@ -21,6 +21,8 @@ STATUS_CHOICES = (
 WITH_AGENT = (TicketStatus.NEW.value, TicketStatus.PROCESSING.value)
 SORTS = {"sla": "SLA due", "priority": "Priority", "created": "Newest", "oldest": "Oldest"}
 PER_PAGE = 20
+MAX_PAGE = 10_000  # far past the last page; keeps the OFFSET inside the database's integer range
+MAX_ID_DIGITS = 9  # ids are 32-bit integers: a longer number cannot match and would overflow the query
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class QueueFilters:
         return cls(
             status=status if status in STATUS_CHOICES else "escalated",
             priority=priority if priority in {p.value for p in Priority} else "",
-            assignee=assignee if assignee in ("mine", "unassigned") or assignee.isdigit() else "",
+            assignee=assignee if assignee in ("mine", "unassigned") or _is_id(assignee) else "",
             reason=args.get("reason", "")[:200],
             sort=sort if sort in SORTS else "sla",
         )
@@ -50,6 +52,16 @@ class QueueFilters:
         """Query-string arguments for links that keep the other filters."""
         values = {**asdict(self), **changes}
         return {key: value for key, value in values.items() if value}
+
+
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+
+
+def page_number(args) -> int:
+    """The requested page, 1 for anything that is not a sane page number (-1, abc, 10**30)."""
+    page = args.get("page", 1, type=int)
+    return page if 1 <= page <= MAX_PAGE else 1
 
 
 def queue_query(filters: QueueFilters, user_id: int) -> Select:
@@ -76,7 +88,7 @@ def _assignee_filter(query: Select, assignee: str, user_id: int) -> Select:
         return query.where(Ticket.assignee_id == user_id)
     if assignee == "unassigned":
         return query.where(Ticket.assignee_id.is_(None))
-    if assignee.isdigit():
+    if _is_id(assignee):
         return query.where(Ticket.assignee_id == int(assignee))
     return query
 

@@ -1,4 +1,8 @@
-"""Staff desk views: the queue and the ticket workbench (thin: validate, call portal.desk.actions, commit)."""
+"""Staff desk views: the queue and the ticket workbench (thin: validate, call portal.desk.actions, commit).
+
+Changes run in `customer_transaction` (the ticket's customer's lock, then a fresh read of the ticket): two
+staff members clicking at once, or one clicking twice, take effect once.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from sqlalchemy.orm import selectinload
 from portal.desk import actions, bp, queries
 from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
 from portal.extensions import db
-from portal.models import ActionLog, AgentRun, Message, Order, Refund, Ticket, User, utcnow
+from portal.models import ActionLog, AgentRun, AuthorKind, Message, Order, Refund, Ticket, User, utcnow
+from portal.services.transaction import customer_transaction
+from portal.support.actions import is_repeat_message
 from portal.support.outcomes import describe_outcome, effect_references
 
 
@@ -38,7 +44,7 @@ def queue():
     filters = queries.QueueFilters.from_args(request.args)
     page = db.paginate(
         queries.queue_query(filters, current_user.id),
-        page=request.args.get("page", 1, type=int),
+        page=queries.page_number(request.args),
         per_page=queries.PER_PAGE,
         error_out=False,
         count=True,
@@ -111,8 +117,9 @@ def _workbench(ticket: Ticket, **forms) -> dict:
 @bp.route("/tickets/<reference>/claim", methods=["POST"])
 def claim(reference: str):
     ticket = _ticket_or_404(reference)
-    if ActionForm().validate_on_submit() and actions.assign(ticket, current_user, current_user):
-        db.session.commit()
+    if ActionForm().validate_on_submit() and _locked(
+        ticket, actions.assign, ticket, current_user, current_user
+    ):
         flash(f"You own {ticket.reference} now.", "success")
     else:
         flash("Nothing changed: the ticket is already yours.", "info")
@@ -128,8 +135,7 @@ def assign(reference: str):
         flash("Pick an active staff member.", "danger")
         return _back(ticket)
     assignee = db.session.get(User, form.assignee.data)
-    if actions.assign(ticket, assignee, current_user):
-        db.session.commit()
+    if _locked(ticket, actions.assign, ticket, assignee, current_user):
         flash(f"Assigned to {assignee.name}.", "success")
     else:
         flash(f"{assignee.name} already owns this ticket.", "info")
@@ -142,8 +148,7 @@ def reply(reference: str):
     form = StaffReplyForm()
     if not form.validate_on_submit():
         return render_template("desk/ticket.html", **_workbench(ticket, reply_form=form)), 400
-    actions.reply(ticket, current_user, form.body.data)
-    db.session.commit()
+    _locked(ticket, _reply_once, ticket, form.body.data)
     flash("Reply sent to the customer.", "success")
     return _back(ticket)
 
@@ -154,10 +159,21 @@ def note(reference: str):
     form = NoteForm()
     if not form.validate_on_submit():
         return render_template("desk/ticket.html", **_workbench(ticket, note_form=form)), 400
-    actions.add_note(ticket, current_user, form.body.data)
-    db.session.commit()
+    _locked(ticket, actions.add_note, ticket, current_user, form.body.data)
     flash("Internal note added (the customer does not see it).", "success")
     return _back(ticket)
+
+
+def _locked(ticket: Ticket, action, *args):
+    """Run the action under the customer's lock (the ticket is re-read inside) and commit; its result."""
+    with customer_transaction(ticket.customer_id):
+        return action(*args)
+
+
+def _reply_once(ticket: Ticket, body: str) -> None:
+    """Send the reply unless the same text went out from this person moments ago (a double click)."""
+    if not is_repeat_message(ticket, AuthorKind.STAFF.value, current_user.id, body):
+        actions.reply(ticket, current_user, body)
 
 
 @bp.route("/tickets/<reference>/resolve", methods=["POST"])
@@ -184,15 +200,15 @@ def rerun(reference: str):
 
 def _simple_action(reference: str, action, done: str, unchanged: str):
     ticket = _ticket_or_404(reference)
-    if ActionForm().validate_on_submit() and action(ticket, current_user):
-        db.session.commit()
+    if ActionForm().validate_on_submit() and _locked(ticket, action, ticket, current_user):
         flash(done, "success")
     else:
         flash(unchanged, "info")
     return _back(ticket)
 
 
-@bp.route("/tickets/<reference>/refunds/<int:refund_id>", methods=["POST"])
+# max: a larger id is simply not found (the database column is a 32-bit integer).
+@bp.route("/tickets/<reference>/refunds/<int(max=2147483647):refund_id>", methods=["POST"])
 def decide_refund(reference: str, refund_id: int):
     ticket = _ticket_or_404(reference)
     refund = db.session.get(Refund, refund_id)
@@ -200,14 +216,20 @@ def decide_refund(reference: str, refund_id: int):
         abort(404)
     form = RefundDecisionForm()
     if not form.validate_on_submit() or not (form.approve.data or form.reject.data):
-        flash("Choose Approve or Reject.", "danger")
+        flash(_first_error(form) or "Choose Approve or Reject.", "danger")
         return _back(ticket)
     result = actions.decide_refund(
         ticket, refund, current_user, approve=bool(form.approve.data), note=form.note.data or ""
     )
-    db.session.commit()
     flash(*_decision_flash(result, approve=bool(form.approve.data)))
     return redirect(url_for("desk.ticket", reference=reference))
+
+
+def _first_error(form) -> str | None:
+    for name, errors in form.errors.items():
+        if errors:
+            return f"{getattr(form, name).label.text}: {errors[0]}"
+    return None
 
 
 def _decision_flash(result, approve: bool) -> tuple[str, str]:

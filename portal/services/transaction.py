@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import User
-from portal.sqlite import begin_write_transaction
+from portal.sqlite import write_transaction
 
 
 @contextmanager
@@ -25,14 +25,6 @@ def customer_transaction(customer_id: int) -> Iterator[None]:
     Whatever the caller had pending in db.session is committed first, so the lock is taken at the
     very start of a fresh transaction.
     """
-    session = db.session()  # the scoped session's current Session
-    if session.in_transaction():
-        session.commit()
-    begin_write_transaction(session)
-    try:
-        session.execute(select(User.id).where(User.id == customer_id).with_for_update())
+    with write_transaction():
+        db.session.execute(select(User.id).where(User.id == customer_id).with_for_update())
         yield
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()

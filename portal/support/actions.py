@@ -1,15 +1,18 @@
 """What a customer can do to their own ticket besides replying: say it is solved, or ask for a person.
 
 Functions add to the session; the view commits. Each writes an action-log row so the desk sees who did what.
+The repeat checks tell a double click (the same form or text sent twice) from a new request.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import select
 
-from portal.models import ActionDecision, AuthorKind, Message, Ticket, TicketStatus, utcnow
+from portal.extensions import db
+from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
 from portal.services.audit import Actor, log_action
 from portal.tickets import mask_cards
@@ -17,10 +20,46 @@ from portal.tickets import mask_cards
 CUSTOMER_ESCALATION_REASON = "Customer asked for a person"
 CAN_RATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
 CAN_ESCALATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
+# The same text sent again this soon is a double click (or a retried request), not a new message.
+REPEAT_WINDOW = timedelta(minutes=2)
+
+
+def repeated_ticket(
+    customer: User, subject: str, body: str, order: Order | None, shown_at: datetime | None
+) -> Ticket | None:
+    """The identical ticket this customer opened since the form was shown: the same form sent twice.
+
+    Only tickets from the last REPEAT_WINDOW count, whatever `shown_at` claims (it comes from the client).
+    """
+    now = utcnow()
+    since = max(shown_at or now, now - REPEAT_WINDOW)
+    query = select(Ticket).where(
+        Ticket.customer_id == customer.id,
+        Ticket.subject == mask_cards(subject.strip()),
+        Ticket.body == mask_cards(body.strip()),
+        Ticket.order_id.is_(None) if order is None else Ticket.order_id == order.id,
+        Ticket.created_at >= since,
+    )
+    return db.session.scalars(query.order_by(Ticket.id.desc()).limit(1)).first()
+
+
+def is_repeat_message(ticket: Ticket, author_kind: str, author_id: int, body: str) -> bool:
+    """Whether the ticket's latest message is this same text from the same person, sent moments ago."""
+    last = db.session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id.desc()).limit(1)
+    ).first()
+    return (
+        last is not None
+        and (last.author_kind, last.author_id) == (author_kind, author_id)
+        and last.body == mask_cards(body.strip())
+        and last.created_at > utcnow() - REPEAT_WINDOW
+    )
 
 
 def can_mark_satisfied(ticket: Ticket) -> bool:
-    return ticket.status in CAN_RATE and ticket.satisfaction != "satisfied"
+    # A reply reopens a ticket the customer was satisfied with; its next answer can be rated again.
+    closed_happy = ticket.status == TicketStatus.RESOLVED.value and ticket.satisfaction == "satisfied"
+    return ticket.status in CAN_RATE and not closed_happy
 
 
 def can_escalate(ticket: Ticket) -> bool:

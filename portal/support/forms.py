@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from portal.tickets import BODY_MAX, SUBJECT_MAX, TicketError, clean_text
@@ -25,7 +28,16 @@ class NewTicketForm(FlaskForm):
     subject = StringField("Subject", validators=[_ticket_text("subject", SUBJECT_MAX)])
     message = TextAreaField("How can we help?", validators=[_ticket_text("message", BODY_MAX)])
     order = SelectField("Which order is it about?", choices=[("", "No particular order")], default="")
+    # When the form was shown: the same ticket opened since then is this form sent twice (a double click).
+    shown_at = HiddenField(default=lambda: f"{time.time():.3f}")
     submit = SubmitField("Send")
+
+    def shown_at_time(self) -> datetime | None:
+        """The posted `shown_at` as a UTC time; None when it is missing or not a sane number."""
+        try:
+            return datetime.fromtimestamp(float(self.shown_at.data or ""), UTC)
+        except (ValueError, OverflowError, OSError):  # garbage, nan, inf, beyond the platform's range
+            return None
 
     def set_orders(self, orders) -> None:
         """Offer only the customer's own orders (anything else fails WTForms' choice check)."""

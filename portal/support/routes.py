@@ -1,4 +1,8 @@
-"""Customer ticket pages: thin Post/Redirect/Get views over portal.tickets and portal.support.actions."""
+"""Customer ticket pages: thin Post/Redirect/Get views over portal.tickets and portal.support.actions.
+
+Every change runs in `customer_transaction`: writers for one customer are serialized and read the ticket
+after the lock, so a double click or two tabs take effect once (and SQLite never sees a stale write).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from sqlalchemy import select
 
 from portal.access import own_order_or_404, own_ticket_or_404
 from portal.extensions import db, limiter
-from portal.models import AgentRun, Message, Order, Ticket, TicketStatus
+from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus
+from portal.services.transaction import customer_transaction
 from portal.support import actions, bp
 from portal.support.forms import EscalateForm, NewTicketForm, ReplyForm, SatisfiedForm
 from portal.support.outcomes import describe_outcome, effect_references
@@ -66,16 +71,26 @@ def new():
     if form.validate_on_submit():
         order = own_order_or_404(form.order.data) if form.order.data else None
         try:
-            ticket = open_ticket(current_user, form.subject.data, form.message.data, order=order)
+            with customer_transaction(current_user.id):  # a double click waits here, then finds the first
+                ticket, opened = _open_once(form, order)
         except TicketError as exc:
-            db.session.rollback()
             flash(str(exc), "danger")
             return render_template("tickets/new.html", form=form), 400
-        db.session.commit()
-        flash(f"Thanks! Your ticket {ticket.reference} is open; our assistant is on it.", "success")
+        if opened:
+            flash(f"Thanks! Your ticket {ticket.reference} is open; our assistant is on it.", "success")
+        else:
+            flash(f"You already sent this; it is ticket {ticket.reference}.", "info")
         return redirect(url_for("tickets.view", reference=ticket.reference))
     status = 400 if form.is_submitted() else 200
     return render_template("tickets/new.html", form=form), status
+
+
+def _open_once(form: NewTicketForm, order: Order | None) -> tuple[Ticket, bool]:
+    subject, body = form.subject.data, form.message.data
+    earlier = actions.repeated_ticket(current_user, subject, body, order, form.shown_at_time())
+    if earlier is not None:
+        return earlier, False
+    return open_ticket(current_user, subject, body, order=order), True
 
 
 @bp.route("/<reference>")
@@ -139,21 +154,29 @@ def reply(reference: str):
     if not form.validate_on_submit():
         return render_template("tickets/view.html", **_page_context(ticket, reply_form=form)), 400
     try:
-        add_customer_reply(ticket, form.body.data)
+        with customer_transaction(ticket.customer_id):  # one writer per customer: no lost updates
+            _reply_once(ticket, form.body.data)
     except TicketError as exc:
-        db.session.rollback()
         flash(str(exc), "danger")
         return redirect(url_for("tickets.view", reference=reference))
-    db.session.commit()
     flash("Your reply is sent.", "success")
     return redirect(url_for("tickets.view", reference=reference, _anchor="latest"))
+
+
+def _reply_once(ticket: Ticket, body: str) -> None:
+    """Add the reply unless it is the same text sent moments ago (a double click)."""
+    if not actions.is_repeat_message(ticket, AuthorKind.CUSTOMER.value, ticket.customer_id, body):
+        add_customer_reply(ticket, body)
 
 
 @bp.route("/<reference>/satisfied", methods=["POST"])
 def satisfied(reference: str):
     ticket = own_ticket_or_404(reference)
-    if SatisfiedForm().validate_on_submit() and actions.mark_satisfied(ticket):
-        db.session.commit()
+    done = False
+    if SatisfiedForm().validate_on_submit():
+        with customer_transaction(ticket.customer_id):  # a second click sees the first one's change
+            done = actions.mark_satisfied(ticket)
+    if done:
         flash(
             "Thank you! We're glad we could help. The ticket is closed; reply any time to reopen it.",
             "success",
@@ -170,8 +193,9 @@ def escalate(reference: str):
     form = EscalateForm()
     if not form.validate_on_submit():
         return render_template("tickets/view.html", **_page_context(ticket, escalate_form=form)), 400
-    if actions.escalate_to_person(ticket, form.comment.data or ""):
-        db.session.commit()
+    with customer_transaction(ticket.customer_id):  # a second click sees the first one's change
+        escalated = actions.escalate_to_person(ticket, form.comment.data or "")
+    if escalated:
         flash("A member of our team will take it from here. We'll email you when they reply.", "success")
     else:
         flash("This ticket is already with our team.", "info")

@@ -8,8 +8,6 @@ Each function is one short write transaction. Claiming is a compare-and-set on t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +29,7 @@ from portal.models import (
 from portal.services import Actor
 from portal.services.audit import log_action
 from portal.services.effects import mark_escalated
-from portal.sqlite import begin_write_transaction
+from portal.sqlite import write_transaction
 from worker.agent.context import TicketSnapshot, load_ticket
 from worker.agent.pipeline import AgentOutput
 
@@ -50,21 +48,6 @@ class Claim:
     attempt: int
     ticket_id: int
     snapshot: TicketSnapshot
-
-
-@contextmanager
-def write_transaction() -> Iterator[None]:
-    """A fresh transaction that holds SQLite's write lock from its start; commit or roll back."""
-    session = db.session()  # the scoped session's current Session
-    if session.in_transaction():
-        session.commit()
-    begin_write_transaction(session)
-    try:
-        yield
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
 
 
 def claim(ticket_id: int, job_id: str | None = None, now: datetime | None = None) -> Claim | None:

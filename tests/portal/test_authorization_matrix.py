@@ -1,0 +1,270 @@
+"""Who may reach what: every route of `app.url_map`, as anonymous / customer A / customer B / staff / admin.
+
+The objects in the URLs (ticket references, order numbers, refund ids, user ids) belong to customer B or to
+someone else, so the matrix checks object-level access as well as roles. A route missing from MATRIX fails
+`test_every_route_is_classified`: a new page cannot slip in without someone deciding who may see it.
+Runs on SQLite and on Postgres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import Order, Refund, Role, Ticket, User
+from tests.conftest import base_config, make_app, truncate_all
+
+ANON, A, B, STAFF, ADMIN = "anonymous", "customer A", "customer B", "staff", "admin"
+ROLES = (ANON, A, B, STAFF, ADMIN)
+LOGIN = "login"  # a redirect to the login page that remembers where the user wanted to go
+EMAILS = {
+    A: "customer@example.com",
+    B: "second@example.com",
+    STAFF: "staff@example.com",
+    ADMIN: "admin@example.com",
+}
+SECRET = "Sam's secret grinder"  # text of customer B's ticket: must never show in a refusal
+
+
+def expect(anon=LOGIN, a=404, b=404, staff=404, admin=404) -> dict[str, object]:
+    return {ANON: anon, A: a, B: b, STAFF: staff, ADMIN: admin}
+
+
+def public(code=200):
+    return expect(code, code, code, code, code)
+
+
+def signed_in(code=200):
+    return expect(LOGIN, code, code, code, code)
+
+
+def customers(code=200):
+    return expect(a=code, b=code)
+
+
+def owner_b(code=200):
+    """The object belongs to customer B: everyone else gets a 404 (staff use the desk, not these pages)."""
+    return expect(b=code)
+
+
+def staff(code=200):
+    return expect(staff=code, admin=code)
+
+
+def admin(code=200):
+    return expect(admin=code)
+
+
+def logged_out(code=200):
+    """Pages for visitors: signed-in users are sent home."""
+    return expect(code, 302, 302, 302, 302)
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str  # formatted with the World's ids
+    outcome: dict[str, object]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+TICKET_TEXT = {"subject": "Matrix", "message": "A question from the matrix."}
+
+MATRIX: dict[tuple[str, str], list[Case]] = {
+    ("static", "GET"): [Case("/static/app.css", public())],
+    ("bootstrap.static", "GET"): [Case("/bootstrap/static/css/bootstrap.min.css", public())],
+    ("main.healthz", "GET"): [Case("/healthz", public())],
+    ("main.home", "GET"): [Case("/", expect(LOGIN, 200, 200, 302, 302))],  # staff land on the desk
+    ("main.orders", "GET"): [Case("/orders", signed_in())],
+    ("main.order_detail", "GET"): [
+        Case("/orders/{b_order}", owner_b()),
+        Case("/orders/NO-SUCH", expect()),
+    ],
+    ("auth.login", "GET"): [Case("/auth/login", logged_out())],
+    ("auth.login", "POST"): [
+        Case("/auth/login", logged_out(401), {"email": "second@example.com", "password": "wrong-password"})
+    ],
+    ("auth.logout", "POST"): [Case("/auth/logout", signed_in(302))],
+    ("auth.signup", "GET"): [Case("/auth/signup", logged_out())],
+    ("auth.signup", "POST"): [Case("/auth/signup", logged_out(200), {"name": ""})],  # the form, with errors
+    ("settings.index", "GET"): [Case("/settings/", signed_in())],
+    ("settings.index", "POST"): [Case("/settings/", signed_in(302), {"email_updates": "y"})],
+    ("tickets.index", "GET"): [Case("/tickets/", customers())],
+    ("tickets.new", "GET"): [
+        Case("/tickets/new", customers()),
+        Case("/tickets/new?order={b_order}", owner_b()),
+    ],
+    ("tickets.new", "POST"): [
+        Case("/tickets/new", customers(302), TICKET_TEXT),
+        Case("/tickets/new", expect(a=400, b=302), {**TICKET_TEXT, "order": "{b_order}"}),
+    ],
+    ("tickets.view", "GET"): [
+        Case("/tickets/{b_ticket}", owner_b()),
+        Case("/tickets/T-NOPE", expect()),
+    ],
+    ("tickets.status", "GET"): [Case("/tickets/{b_ticket}/status.json", owner_b())],
+    ("tickets.reply", "POST"): [Case("/tickets/{b_ticket}/reply", owner_b(302), {"body": "More detail."})],
+    ("tickets.satisfied", "POST"): [Case("/tickets/{b_ticket}/satisfied", owner_b(302))],
+    ("tickets.escalate", "POST"): [Case("/tickets/{b_ticket}/escalate", owner_b(302), {"comment": "Hi"})],
+    ("desk.queue", "GET"): [Case("/desk/", staff())],
+    ("desk.ticket", "GET"): [
+        Case("/desk/tickets/{b_ticket}", staff()),
+        Case("/desk/tickets/T-NOPE", expect()),
+    ],
+    ("desk.claim", "POST"): [Case("/desk/tickets/{b_ticket}/claim", staff(302))],
+    ("desk.assign", "POST"): [
+        Case("/desk/tickets/{b_ticket}/assign", staff(302), {"assignee": "{staff_id}"}),
+        Case("/desk/tickets/T-NOPE/assign", expect(), {"assignee": "{staff_id}"}),
+    ],
+    ("desk.reply", "POST"): [Case("/desk/tickets/{b_ticket}/reply", staff(302), {"body": "From the desk."})],
+    ("desk.note", "POST"): [Case("/desk/tickets/{b_ticket}/note", staff(302), {"body": "Internal."})],
+    ("desk.resolve", "POST"): [Case("/desk/tickets/{b_ticket}/resolve", staff(302))],
+    ("desk.reopen", "POST"): [Case("/desk/tickets/{b_ticket}/reopen", staff(302))],
+    ("desk.rerun", "POST"): [Case("/desk/tickets/{b_ticket}/rerun", staff(302))],
+    ("desk.decide_refund", "POST"): [
+        # Another ticket's refund under this ticket's reference: not found, even for staff.
+        Case("/desk/tickets/{a_ticket}/refunds/{b_refund}", expect(), {"reject": "Reject"}),
+        Case("/desk/tickets/{b_ticket}/refunds/999999", expect(), {"reject": "Reject"}),
+        Case("/desk/tickets/{b_ticket}/refunds/{b_refund}", staff(302), {"reject": "Reject", "note": "No."}),
+    ],
+    ("admin.metrics", "GET"): [Case("/admin/", admin())],
+    ("admin.users", "GET"): [Case("/admin/users", admin())],
+    ("admin.users", "POST"): [Case("/admin/users", admin(400), {"email": "not-an-email"})],
+    ("admin.set_active", "POST"): [
+        Case("/admin/users/{victim_id}/deactivate", admin(302)),
+        Case("/admin/users/999999/activate", expect()),
+    ],
+    ("admin.policies", "GET"): [Case("/admin/policies", admin())],
+    ("admin.policy", "GET"): [
+        Case("/admin/policies/refunds", admin()),
+        Case("/admin/policies/nope", expect()),
+    ],
+    ("admin.rebuild_index", "POST"): [Case("/admin/policies/rebuild", admin(302))],
+    ("mailer.failed_email", "GET"): [Case("/admin/email", admin())],
+    ("mailer.retry_failed_email", "POST"): [Case("/admin/email/retry", admin(302))],
+    ("mailer.feedback", "GET"): [Case("/feedback/not-a-real-token", public(400))],
+}
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of the rows the matrix points at."""
+
+    users: dict[str, int]
+    a_ticket: str
+    b_ticket: str
+    b_order: str
+    b_refund: int
+    staff_id: int
+    victim_id: int
+
+    def fill(self, text: str) -> str:
+        return text.format(**self.__dict__)
+
+
+def build_world() -> World:
+    """Demo accounts and orders, a ticket each for A and B, a held refund on B's ticket (app context)."""
+    from portal.accounts import create_user
+    from portal.demo import seed_demo
+
+    seed_demo()
+    victim = create_user("victim@example.com", "Vic Victim", "victim-password", Role.CUSTOMER)
+    db.session.flush()
+    users = {
+        role: db.session.scalar(select(User.id).where(User.email == email)) for role, email in EMAILS.items()
+    }
+    order = db.session.scalar(select(Order).where(Order.number == "B2001"))
+    a_ticket = Ticket(customer_id=users[A], subject="Casey's lamp", body="Lamp broke.", status="answered")
+    b_ticket = Ticket(customer_id=users[B], order=order, subject=SECRET, body=SECRET, status="answered")
+    db.session.add_all([a_ticket, b_ticket])
+    db.session.flush()
+    refund = Refund(
+        idempotency_key=f"ticket:{b_ticket.id}:refund:B2001",
+        order_id=order.id,
+        customer_id=users[B],
+        ticket_id=b_ticket.id,
+        amount=Decimal("64.00"),
+        currency="USD",
+        method=order.payment_method,
+        status="held",
+        reason="matrix",
+    )
+    db.session.add(refund)
+    db.session.commit()
+    return World(users, a_ticket.reference, b_ticket.reference, "B2001", refund.id, users[STAFF], victim.id)
+
+
+def cheap_passwords(monkeypatch) -> None:
+    """scrypt costs ~0.3 s a user on a busy box; these accounts only need to exist."""
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr(
+        "portal.models.generate_password_hash",
+        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
+    )
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def matrix_app(request, tmp_path_factory):
+    """One app and one World per engine for the whole matrix (cases are ordered to tolerate each other)."""
+    tmp = tmp_path_factory.mktemp(f"matrix-{request.param}")
+    if request.param == "sqlite":
+        app = make_app(f"sqlite:///{tmp / 'matrix.db'}", tmp)
+    else:
+        app = create_app(base_config(request.getfixturevalue("_pg_schema"), tmp))
+        truncate_all(app)
+    with pytest.MonkeyPatch.context() as monkeypatch, app.app_context():
+        cheap_passwords(monkeypatch)
+        app.extensions["matrix_world"] = build_world()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def client_as(app, role: str):
+    """A test client signed in as `role` (the session is set directly: no password hashing per request)."""
+    client = app.test_client()
+    if role != ANON:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(app.extensions["matrix_world"].users[role])
+            session["_fresh"] = True
+    return client
+
+
+def outcome_of(response) -> object:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/auth/login?next="):
+        return LOGIN
+    return response.status_code
+
+
+def test_every_route_is_classified(app):
+    """Adding a route without a row in MATRIX fails here, naming the route."""
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - set(MATRIX) == set(), "unclassified routes: add them to MATRIX"
+    assert set(MATRIX) - routes == set(), "MATRIX lists routes that no longer exist"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda route: f"{route[1]} {route[0]}")
+def test_access(matrix_app, route):
+    world = matrix_app.extensions["matrix_world"]
+    endpoint, method = route
+    for case in MATRIX[route]:
+        path = world.fill(case.path)
+        data = {key: world.fill(value) for key, value in case.data.items()}
+        seen = {}
+        for role in ROLES:
+            response = client_as(matrix_app, role).open(path, method=method, data=data)
+            seen[role] = outcome_of(response)
+            if response.status_code == 404:
+                assert SECRET.encode() not in response.data and b"Traceback" not in response.data
+        assert seen == case.outcome, f"{method} {path}"
