@@ -13,7 +13,9 @@ from portal.models import Order, Ticket
 
 
 def own_order_or_404(number: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.number == number, Order.customer_id == current_user.id))
+    order = db.session.scalar(
+        select(Order).where(Order.number == number, Order.customer_id == current_user.id)
+    )
     if order is None:
         abort(404)
     return order

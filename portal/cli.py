@@ -18,7 +18,9 @@ demo_cli = AppGroup("demo", help="Demo data for trying the product (never seeded
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value, show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value, show_default=True
+)
 @click.password_option()
 def create_user_command(email: str, name: str, role: str, password: str) -> None:
     """Create a user (staff and admins come from here, never from sign-up)."""

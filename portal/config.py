@@ -7,9 +7,10 @@ Every setting has a default that suits `make run`; production sets them through 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from enum import StrEnum
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -37,7 +38,7 @@ Money = Numeric(12, 2)
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -46,27 +47,22 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _enum_values(enum_cls: type[enum.Enum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum_cls)
-
-
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
 
 
 class Role(StrEnum):
@@ -166,7 +162,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_updates: Mapped[bool] = mapped_column(Boolean, default=True)  # non-essential notifications
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
 
@@ -206,14 +202,14 @@ class Order(db.Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PENDING.value)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    shipped_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     payment_method: Mapped[str] = mapped_column(String(16), default=PaymentMethod.CARD.value)
-    carrier: Mapped[Optional[str]] = mapped_column(String(40))
-    tracking_number: Mapped[Optional[str]] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(40))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
 
     customer: Mapped[User] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(
@@ -262,30 +258,30 @@ class Ticket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_reference)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=TicketStatus.NEW.value)
     priority: Mapped[str] = mapped_column(String(2), default=Priority.P3.value)
-    intent: Mapped[Optional[str]] = mapped_column(String(40))
-    sentiment: Mapped[Optional[float]]
-    confidence: Mapped[Optional[float]]
-    escalation_reason: Mapped[Optional[str]] = mapped_column(String(200))
-    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    intent: Mapped[str | None] = mapped_column(String(40))
+    sentiment: Mapped[float | None]
+    confidence: Mapped[float | None]
+    escalation_reason: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     customer_turns: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    first_response_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    sla_due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    satisfaction: Mapped[Optional[str]] = mapped_column(String(12))
-    satisfaction_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    satisfaction: Mapped[str | None] = mapped_column(String(12))
+    satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     human_involved: Mapped[bool] = mapped_column(Boolean, default=False)  # a person replied or decided
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
-    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
-    order: Mapped[Optional[Order]] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    order: Mapped[Order | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="Message.id"
     )
@@ -307,18 +303,18 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     author_kind: Mapped[str] = mapped_column(String(16))
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    agent_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agent_runs.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    agent_run_id: Mapped[int | None] = mapped_column(ForeignKey("agent_runs.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     # [{"policy": "refunds", "heading": "...", "text": "..."}]
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Plain-words outcome of an action taken with this message, e.g. {"tool": "refund", "decision": "done", ...}
-    outcome: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    # What an action taken with this message did: {"action": "refund", "decision": "done", ...}
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)  # staff-only note
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
-    author: Mapped[Optional[User]] = relationship()
+    author: Mapped[User | None] = relationship()
 
 
 class AgentRun(db.Model):
@@ -333,23 +329,25 @@ class AgentRun(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value)
     trigger: Mapped[str] = mapped_column(String(16), default="created")  # created | reply | rerun | requeue
-    backend: Mapped[Optional[str]] = mapped_column(String(32))
-    model: Mapped[Optional[str]] = mapped_column(String(64))
-    job_id: Mapped[Optional[str]] = mapped_column(String(64))
+    backend: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    duration_ms: Mapped[Optional[float]]
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float | None]
     model_calls: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=Decimal("0"))
     # [{"step": "triage", "ms": 0.4, "input": {...}, "output": {...}}] (redacted)
     trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    action: Mapped[Optional[str]] = mapped_column(String(20))  # refund | cancel | ... | answer | clarify | escalate
-    outcome: Mapped[Optional[str]] = mapped_column(String(12))  # done | denied | held
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # refund | cancel | ... | answer | clarify | escalate
+    outcome: Mapped[str | None] = mapped_column(String(12))  # done | denied | held
+    error: Mapped[str | None] = mapped_column(Text)
 
     ticket: Mapped[Ticket] = relationship(back_populates="runs")
 
@@ -369,18 +367,18 @@ class ActionLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[Optional[int]] = mapped_column(Integer)  # user id (staff) or agent run id
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # user id (staff) or agent run id
     actor_name: Mapped[str] = mapped_column(String(120))
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    order_number: Mapped[Optional[str]] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    order_number: Mapped[str | None] = mapped_column(String(32))
     tool: Mapped[str] = mapped_column(String(40))
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # PII-redacted
     decision: Mapped[str] = mapped_column(String(12))
-    reason_code: Mapped[Optional[str]] = mapped_column(String(60))
-    amount: Mapped[Optional[Decimal]] = mapped_column(Money)
-    currency: Mapped[Optional[str]] = mapped_column(String(3))
-    detail: Mapped[Optional[str]] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(60))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 @event.listens_for(ActionLog, "before_update")
@@ -402,19 +400,19 @@ class Refund(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(12))
-    reason: Mapped[Optional[str]] = mapped_column(Text)  # why it was asked for / why it is held
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was asked for / why it is held
     items: Mapped[list[str]] = mapped_column(JSON, default=list)  # item names for a partial refund
-    payment_reference: Mapped[Optional[str]] = mapped_column(String(64))
+    payment_reference: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    issued_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    decision_note: Mapped[Optional[str]] = mapped_column(Text)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="refunds")
 
@@ -426,11 +424,11 @@ class Cancellation(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
-    payment_reference: Mapped[Optional[str]] = mapped_column(String(64))
+    payment_reference: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship()
@@ -443,10 +441,10 @@ class Replacement(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str] = mapped_column(String(20))  # damaged | defective | wrong
     items: Mapped[list[str]] = mapped_column(JSON, default=list)
-    shipment_reference: Mapped[Optional[str]] = mapped_column(String(64))
+    shipment_reference: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="replacements")
@@ -462,7 +460,7 @@ class LedgerEntry(db.Model):
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(16))  # refund | cancellation
     method: Mapped[str] = mapped_column(String(16))  # card | paypal | gift_card
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -483,18 +481,18 @@ class EmailOutbox(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     event: Mapped[str] = mapped_column(String(40))
     to_address: Mapped[str] = mapped_column(String(254))
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     subject: Mapped[str] = mapped_column(String(250))
     text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[Optional[str]] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # Message-ID, In-Reply-To, References
     status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    send_after: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 __all__ = [

@@ -76,7 +76,11 @@ def add_customer_reply(ticket: Ticket, body: str) -> Message:
     ticket.messages.append(message)
     ticket.customer_turns += 1
     ticket.resolved_at = None
-    if ticket.assignee_id is not None or ticket.human_involved or ticket.status == TicketStatus.ESCALATED.value:
+    if (
+        ticket.assignee_id is not None
+        or ticket.human_involved
+        or ticket.status == TicketStatus.ESCALATED.value
+    ):
         ticket.status = TicketStatus.ESCALATED.value
         notify("customer_replied", ticket, message=message)
     else:

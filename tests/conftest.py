@@ -1,4 +1,4 @@
-"""Shared fixtures (flaskr style): apps on SQLite and on real Postgres, clients, login helper, Redis, RQ workers.
+"""Shared fixtures (flaskr style): apps on SQLite and real Postgres, clients, login, Redis, RQ workers.
 
 Postgres: each test session creates its own uniquely named database and drops it at the end, so runs never
 depend on leftovers and never collide. Redis: each session leases its own database index (1-15) and
@@ -246,7 +246,7 @@ class WorkerPool:
 
 @pytest.fixture
 def rq_workers(pg_app, clean_redis, tmp_path):
-    """Start real RQ workers with `rq_workers.start(n)`; pg_app is configured to enqueue into the same Redis."""
+    """Start real RQ workers with `rq_workers.start(n)`; pg_app enqueues into the same Redis."""
     pg_app.config.update(QUEUE_MODE="rq", REDIS_URL=clean_redis)
     pool = WorkerPool(worker_env(pg_app.config["SQLALCHEMY_DATABASE_URI"], clean_redis), tmp_path)
     yield pool

@@ -8,7 +8,9 @@ from tests.conftest import ROOT
 
 def _modules_after_import(statement: str) -> set[str]:
     code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return {name.split(".")[0] for name in result.stdout.split()}
 
 
@@ -18,5 +20,7 @@ def test_tools_imports_nothing_from_flask_portal_or_worker():
 
 
 def test_portal_does_not_import_worker():
-    loaded = _modules_after_import("from portal import create_app; create_app({'TESTING': True, 'SECRET_KEY': 'x'})")
+    loaded = _modules_after_import(
+        "from portal import create_app; create_app({'TESTING': True, 'SECRET_KEY': 'x'})"
+    )
     assert "worker" not in loaded

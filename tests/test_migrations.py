@@ -36,7 +36,9 @@ def _upgrade_and_diff(uri: str, tmp_path) -> list:
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
         db.engine.dispose()
     assert {"users", "orders", "tickets", "messages", "agent_runs", "action_log", "refunds"} <= tables
     return diff
@@ -66,7 +68,11 @@ def test_flask_db_upgrade_command(tmp_path):
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", INSTANCE_PATH=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "initial schema" in result.stderr

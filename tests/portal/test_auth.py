@@ -12,7 +12,12 @@ from portal.models import User
 def test_signup_creates_a_customer_and_logs_in(client, app):
     response = client.post(
         "/auth/signup",
-        data={"name": "Nina New", "email": "Nina@Example.com", "password": "long-enough-pw", "confirm": "long-enough-pw"},
+        data={
+            "name": "Nina New",
+            "email": "Nina@Example.com",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
@@ -25,8 +30,13 @@ def test_signup_creates_a_customer_and_logs_in(client, app):
 def test_signup_ignores_a_role_field(client, app):
     client.post(
         "/auth/signup",
-        data={"name": "Eve", "email": "eve@example.com", "password": "long-enough-pw",
-              "confirm": "long-enough-pw", "role": "admin"},
+        data={
+            "name": "Eve",
+            "email": "eve@example.com",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+            "role": "admin",
+        },
     )
     with app.app_context():
         assert db.session.scalar(select(User.role).where(User.email == "eve@example.com")) == "customer"
@@ -34,7 +44,10 @@ def test_signup_ignores_a_role_field(client, app):
 
 @pytest.mark.parametrize(
     ("password", "confirm", "message"),
-    [("short", "short", b"Use at least 10 characters."), ("long-enough-pw", "different-pw", b"Passwords differ.")],
+    [
+        ("short", "short", b"Use at least 10 characters."),
+        ("long-enough-pw", "different-pw", b"Passwords differ."),
+    ],
 )
 def test_signup_rejects_bad_passwords(client, password, confirm, message):
     response = client.post(
@@ -47,7 +60,12 @@ def test_signup_rejects_bad_passwords(client, password, confirm, message):
 def test_signup_rejects_duplicate_email(client, seeded):
     response = client.post(
         "/auth/signup",
-        data={"name": "C", "email": "CUSTOMER@example.com", "password": "long-enough-pw", "confirm": "long-enough-pw"},
+        data={
+            "name": "C",
+            "email": "CUSTOMER@example.com",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
     )
     assert response.status_code == 400
     assert b"already exists" in response.data
@@ -74,7 +92,9 @@ def test_inactive_user_cannot_log_in(client, auth, seeded):
     assert auth.login().status_code == 401
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
 def test_login_never_redirects_off_site(client, seeded, target):
     response = client.post(
         f"/auth/login?next={target}", data={"email": "customer@example.com", "password": "customer-demo"}
@@ -94,14 +114,21 @@ def test_login_is_throttled(tmp_path):
     from portal.extensions import limiter
     from tests.conftest import make_app
 
-    app = make_app(f"sqlite:///{tmp_path / 'throttle.db'}", tmp_path, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    app = make_app(
+        f"sqlite:///{tmp_path / 'throttle.db'}",
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="3 per minute",
+    )
     with app.app_context():
         seed_demo()
         db.session.commit()
     limiter.reset()
     client = app.test_client()
     codes = [
-        client.post("/auth/login", data={"email": "customer@example.com", "password": "wrong-password"}).status_code
+        client.post(
+            "/auth/login", data={"email": "customer@example.com", "password": "wrong-password"}
+        ).status_code
         for _ in range(4)
     ]
     assert codes == [401, 401, 401, 429]

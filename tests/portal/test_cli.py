@@ -23,7 +23,9 @@ def test_demo_seed_is_idempotent(runner, app):
     assert "customer@example.com / customer-demo" in first.output
     assert "(0 new rows)" in second.output
     with app.app_context():
-        statuses = set(db.session.scalars(select(Order.status).join(User).where(User.email == "customer@example.com")))
+        statuses = set(
+            db.session.scalars(select(Order.status).join(User).where(User.email == "customer@example.com"))
+        )
         assert statuses == {"pending", "shipped", "delivered", "refunded", "cancelled"}
         assert db.session.scalar(select(func.count()).select_from(User)) == 4
 
