@@ -12,7 +12,6 @@ import contextvars
 import importlib
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -115,10 +114,15 @@ def _every(app: Flask, seconds: float, path: str) -> None:
 
 
 def redis_connection(app: Flask | None = None):
+    """The app's Redis client (one connection pool per app and process)."""
     from redis import Redis
 
     app = app or current_app
-    return Redis.from_url(app.config["REDIS_URL"])
+    url = app.config["REDIS_URL"]
+    cached = app.extensions.get("redis")
+    if cached is None or cached[0] != url:
+        cached = app.extensions["redis"] = (url, Redis.from_url(url))
+    return cached[1]
 
 
 def rq_queue(name: str, app: Flask | None = None):
@@ -174,16 +178,21 @@ def _enqueue_rq(
     return job.id
 
 
-def _run_inprocess(app: Flask, path: str, args: tuple[Any, ...], intervals: list[int]) -> None:
-    """Run a job with the same retry policy RQ would apply."""
-    for attempt in range(len(intervals) + 1):
-        _inprocess_final.set(attempt == len(intervals))
-        try:
-            with app.app_context():
-                import_job(path)(*args)
+def _run_inprocess(
+    app: Flask, path: str, args: tuple[Any, ...], intervals: list[int], attempt: int = 0
+) -> None:
+    """Run a job with the same retry policy RQ would apply; a retry waits on a timer, not in the pool."""
+    final = attempt == len(intervals)
+    _inprocess_final.set(final)
+    try:
+        with app.app_context():
+            import_job(path)(*args)
+    except Exception:
+        log.exception("job %s%r failed (attempt %d)", path, args, attempt + 1)
+        if final:
             return
-        except Exception:
-            log.exception("job %s%r failed (attempt %d)", path, args, attempt + 1)
-            if attempt == len(intervals):
-                return
-            time.sleep(intervals[attempt])
+        retry = partial(app.extensions["inprocess_queue"].submit, _run_inprocess, app, path, args, intervals)
+        # Daemon timer: Ctrl-C never waits for a pending retry (the stale-run check picks the work up).
+        timer = threading.Timer(intervals[attempt], retry, kwargs={"attempt": attempt + 1})
+        timer.daemon = True
+        timer.start()
