@@ -29,6 +29,7 @@ QUEUES = (AGENT_QUEUE, EMAIL_QUEUE)
 PROCESS_TICKET = "worker.jobs.process_ticket"
 REBUILD_POLICY_INDEX = "worker.jobs.rebuild_policy_index"
 REAP_STALE_RUNS = "worker.jobs.reap_stale_runs"
+WARM_UP_AGENT = "worker.jobs.warm_up_agent"
 REAP_EVERY_SECONDS = 60  # in-process mode; RQ workers run the same check themselves (worker.reaper)
 SEND_EMAIL = "worker.email_jobs.send_email"
 SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
@@ -93,8 +94,21 @@ def init_app(app: Flask) -> None:
         )
         if not app.testing:
             _every(app, REAP_EVERY_SECONDS, REAP_STALE_RUNS)
+            _warm_up_on_first_request(app)
     elif mode == "manual":
         app.extensions["manual_queue"] = ManualQueue()
+
+
+def _warm_up_on_first_request(app: Flask) -> None:
+    """Load the agent's classifier and index in the background once the server takes requests, so the
+    first ticket is not the one that waits (RQ workers warm up when they start)."""
+    started = threading.Event()
+
+    @app.before_request
+    def warm_up_once() -> None:
+        if not started.is_set():
+            started.set()
+            enqueue(WARM_UP_AGENT)
 
 
 def _every(app: Flask, seconds: float, path: str) -> None:

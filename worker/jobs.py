@@ -81,3 +81,10 @@ def reap_stale_runs() -> None:
 
     with get_app().app_context():
         run_periodic_checks()
+
+
+def warm_up_agent() -> None:
+    """Load the classifier and the policy index now rather than on the first ticket."""
+    from worker.agent.warmup import warm_up
+
+    warm_up(get_app())
