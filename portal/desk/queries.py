@@ -113,7 +113,7 @@ def queue_counts(user_id: int, now: datetime) -> dict[str, int]:
             func.count().filter(escalated, Ticket.assignee_id == user_id),
             func.count().filter(escalated, Ticket.sla_due_at < now),
             func.count().filter(Ticket.status.in_(WITH_AGENT)),
-        )
+        ).where(Ticket.status.in_([TicketStatus.ESCALATED.value, *WITH_AGENT]))  # uses ix_tickets_status_sla
     ).one()
     return dict(zip(("escalated", "unassigned", "mine", "overdue", "with_agent"), row, strict=True))
 
@@ -145,7 +145,7 @@ def reason_choices(limit: int = 30) -> list[str]:
     """The escalation reasons seen on tickets that wait for a person, most frequent first."""
     rows = db.session.execute(
         select(Ticket.escalation_reason, func.count().label("n"))
-        .where(Ticket.escalation_reason.is_not(None))
+        .where(Ticket.status == TicketStatus.ESCALATED.value, Ticket.escalation_reason.is_not(None))
         .group_by(Ticket.escalation_reason)
         .order_by(func.count().desc())
         .limit(limit)

@@ -148,7 +148,8 @@ def test_customer_sees_own_orders_only(client, auth, seeded):
     auth.login()
     page = client.get("/orders").data
     assert b"A1003" in page and b"B2001" not in page
-    assert client.get("/orders/A1003").status_code == 200
+    own = client.get("/orders/A1003")
+    assert own.status_code == 200 and b"Wireless headphones" in own.data
     response = client.get("/orders/B2001")
     assert response.status_code == 404
     assert b"Coffee grinder" not in response.data
@@ -173,3 +174,17 @@ def test_secret_key_required_outside_development(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
+
+
+def test_trusted_proxies_give_the_client_address(tmp_path):
+    from flask import request
+
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path, TRUSTED_PROXIES=1)
+    app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+    headers = {"X-Forwarded-For": "203.0.113.7"}
+    assert app.test_client().get("/whoami", headers=headers).text == "203.0.113.7"
+    plain = make_app(f"sqlite:///{tmp_path / 'q.db'}", tmp_path)
+    plain.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+    assert plain.test_client().get("/whoami", headers=headers).text == "127.0.0.1"
