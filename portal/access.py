@@ -30,19 +30,6 @@ def own_ticket_or_404(reference: str) -> Ticket:
     return ticket
 
 
-def staff_required(view):
-    """Staff and admins only; customers get a 404 so staff URLs reveal nothing."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_user.is_staff:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 def admin_required(view):
     @wraps(view)
     @login_required

@@ -7,7 +7,7 @@ job always finds its rows.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import event
@@ -29,6 +29,11 @@ from portal.notifications import notify
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
+
+
+def response_due(now: datetime) -> datetime:
+    """The first-response deadline for a ticket that starts waiting now: SLA_HOURS later."""
+    return now + timedelta(hours=current_app.config["SLA_HOURS"])
 
 
 class TicketError(ValueError):
@@ -59,7 +64,7 @@ def open_ticket(customer: User, subject: str, body: str, order: Order | None = N
         body=body,
         status=TicketStatus.NEW.value,
         created_at=now,
-        sla_due_at=now + timedelta(hours=current_app.config["SLA_HOURS"]),
+        sla_due_at=response_due(now),
     )
     ticket.messages.append(Message(author_kind=AuthorKind.CUSTOMER.value, author_id=customer.id, body=body))
     db.session.add(ticket)

@@ -65,4 +65,5 @@ def _match_item(items: Sequence[ItemSnapshot], name: str) -> ItemSnapshot | None
 
 
 def item_list(order: OrderSnapshot) -> str:
+    """The order's item names for a message ('Mug, Plate'), or 'no items'."""
     return ", ".join(item.name for item in order.items) or "no items"

@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from tools.types import PAYMENT_METHOD_WORDS, format_money
-
-
-def method_words(method: str) -> str:
-    """'your PayPal account' for 'paypal'."""
-    return PAYMENT_METHOD_WORDS.get(method, "your original payment method")
+from tools.types import format_money, method_words
 
 
 def refund_issued(
@@ -29,6 +24,7 @@ def and_list(names: Sequence[str]) -> str:
 
 
 def refund_held(number: str, amount: Decimal, currency: str, threshold: Decimal, sla_hours: float) -> str:
+    """A refund above the approval threshold, just held: why, and when a person replies."""
     return (
         f"Your refund of {format_money(amount, currency)} for order {number} is above "
         f"{format_money(threshold, currency)}, so it has been held for review by our team; "
@@ -38,6 +34,7 @@ def refund_held(number: str, amount: Decimal, currency: str, threshold: Decimal,
 
 
 def refund_waiting(number: str, amount: Decimal, currency: str) -> str:
+    """A refund still waiting for staff, as a replayed request reports it."""
     return (
         f"Your refund of {format_money(amount, currency)} for order {number} is held for review by our "
         "team; nothing has been refunded yet."
@@ -45,10 +42,12 @@ def refund_waiting(number: str, amount: Decimal, currency: str) -> str:
 
 
 def refund_rejected(number: str) -> str:
+    """A held refund that staff turned down."""
     return f"Your refund request for order {number} was reviewed by our staff and was not approved."
 
 
 def cancelled(number: str, amount: Decimal, currency: str, method: str) -> str:
+    """An order cancelled, with the full amount going back to the payment method."""
     return (
         f"Order {number} has been cancelled. The full amount of {format_money(amount, currency)} "
         f"is going back to {method_words(method)}."
@@ -56,6 +55,7 @@ def cancelled(number: str, amount: Decimal, currency: str, method: str) -> str:
 
 
 def replacement_sent(number: str, item_names: list[str]) -> str:
+    """A free replacement on its way."""
     return (
         f"A free replacement for order {number} ({', '.join(item_names) or 'your item'}) is on its way. "
         "You'll get the tracking number by email once it ships, and you don't need to pay anything."

@@ -20,6 +20,11 @@ PAYMENT_METHOD_WORDS = {
 }
 
 
+def method_words(method: str) -> str:
+    """'your PayPal account' for 'paypal'."""
+    return PAYMENT_METHOD_WORDS.get(method, "your original payment method")
+
+
 def money(value: Decimal | int | str) -> Decimal:
     """A Decimal amount rounded to the cent."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -41,6 +46,7 @@ class ItemSnapshot:
 
     @property
     def value(self) -> Decimal:
+        """Unit price times quantity."""
         return money(self.unit_price * self.quantity)
 
 
@@ -70,7 +76,8 @@ class OrderSnapshot:
 
     @property
     def payment_words(self) -> str:
-        return PAYMENT_METHOD_WORDS.get(self.payment_method, "your original payment method")
+        """Where the money goes back, in words: 'your PayPal account'."""
+        return method_words(self.payment_method)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class CustomerHistory:
     refund_times: tuple[datetime, ...] = ()
 
     def refunds_since(self, since: datetime) -> int:
+        """How many refunds were issued after `since`."""
         return sum(1 for issued_at in self.refund_times if issued_at > since)
 
 
@@ -114,10 +122,6 @@ class Decision:
     escalate: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return True
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -130,10 +134,6 @@ class Refusal:
     order_number: str | None = None
     escalate: bool = False
     outcome: str = "denied"
-
-    @property
-    def ok(self) -> bool:
-        return False
 
 
 ToolResult = Decision | Refusal

@@ -11,6 +11,7 @@ log = logging.getLogger("worker")
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Start an RQ worker on the given queues inside the app (python -m worker)."""
     parser = argparse.ArgumentParser(description="Run a SupportOps background worker.")
     parser.add_argument("queues", nargs="*", default=list(QUEUES), help="queues to listen on (default: all)")
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")

@@ -34,6 +34,7 @@ class TimeoutConnection(Connection):
         self.timeout = timeout
 
     def configure_host(self) -> smtplib.SMTP:
+        """Flask-Mail's connection setup, with our timeout on the SMTP socket."""
         smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
         host = smtp_class(self.mail.server, self.mail.port, timeout=self.timeout)
         try:
@@ -75,6 +76,7 @@ def build_message(envelope: Envelope) -> MailMessage:
 
 
 def smtp_configured() -> bool:
+    """True when mail goes to a real SMTP server (MAIL_SERVER set, sending not suppressed)."""
     config = current_app.config
     return bool(config.get("MAIL_SERVER")) and not config.get("MAIL_SUPPRESS_SEND")
 

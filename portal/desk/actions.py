@@ -6,9 +6,6 @@ Money decisions go through portal.services, which logs them itself.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -28,7 +25,7 @@ from portal.notifications import notify
 from portal.services import approve_held, reject_held
 from portal.services.audit import ActionResult, Actor, log_action
 from portal.services.transaction import customer_transaction
-from portal.tickets import mask_cards, request_agent_run
+from portal.tickets import mask_cards, request_agent_run, response_due
 
 REOPEN_REASON = "Reopened by staff"
 
@@ -65,7 +62,7 @@ def _hand_to_person(ticket: Ticket, reason: str) -> None:
     ticket.status, ticket.resolved_at = TicketStatus.ESCALATED.value, None
     ticket.escalation_reason = ticket.escalation_reason or reason
     ticket.escalated_at = now
-    ticket.sla_due_at = now + timedelta(hours=current_app.config["SLA_HOURS"])
+    ticket.sla_due_at = response_due(now)
 
 
 def reply(ticket: Ticket, staff: User, body: str) -> Message:

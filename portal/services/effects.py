@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -21,6 +20,7 @@ from portal.models import (
     TicketStatus,
 )
 from portal.services.payments import Payout, get_provider
+from portal.tickets import response_due
 from tools import Decision
 
 EFFECT_MODELS = {"refund": Refund, "cancel": Cancellation, "replacement": Replacement}
@@ -132,7 +132,7 @@ def mark_escalated(ticket_id: int | None, reason: str, now: datetime) -> None:
     ticket.escalation_reason = reason[:200]
     ticket.escalated_at = now
     if ticket.sla_due_at is None:
-        ticket.sla_due_at = now + timedelta(hours=current_app.config["SLA_HOURS"])
+        ticket.sla_due_at = response_due(now)
 
 
 def _payout(order: Order, kind: str, amount, currency: str, key: str) -> str:

@@ -12,16 +12,16 @@ from sqlalchemy import select
 
 from portal.config import policy_limits
 from portal.extensions import db
-from portal.models import ActionDecision, Order, Refund, RefundStatus, User, utcnow
+from portal.models import ActionDecision, ActionLog, Order, Refund, RefundStatus, User, utcnow
 from portal.services import effects
 from portal.services.audit import ActionResult, Actor, log_action
 from portal.services.replay import describe_refund
 from portal.services.snapshots import customer_history, order_snapshot
 from portal.services.transaction import customer_transaction
-from tools import Decision, Refusal
+from tools import POLICIES, Decision, Refusal
 from tools import refund as refund_tool
 
-POLICY = "refunds"
+POLICY = POLICIES["refund"]
 
 
 def held_refunds() -> list[Refund]:
@@ -42,18 +42,7 @@ def approve_held(refund_id: int, staff_user_id: int, *, now: datetime | None = N
         if isinstance(result, Decision):
             return _approve(refund, order, result, actor, now)
         row = _log(actor, refund, order, ActionDecision.DENIED.value, result.reason_code, result.message)
-        return ActionResult(
-            "refund",
-            "denied",
-            result.message,
-            POLICY,
-            order.number,
-            refund.amount,
-            refund.currency,
-            reason_code=result.reason_code,
-            effect_id=refund.id,
-            log_id=row.id,
-        )
+        return _result(refund, order, row, "denied", result.message, reason_code=result.reason_code)
 
 
 def reject_held(
@@ -70,18 +59,7 @@ def reject_held(
         refund.decided_at, refund.decided_by_id, refund.decision_note = now, staff_user_id, note or None
         outcome, message = describe_refund(refund, order)
         row = _log(actor, refund, order, ActionDecision.REJECTED.value, "rejected_by_staff", note or message)
-        return ActionResult(
-            "refund",
-            outcome,
-            message,
-            POLICY,
-            order.number,
-            refund.amount,
-            refund.currency,
-            reason_code="rejected_by_staff",
-            effect_id=refund.id,
-            log_id=row.id,
-        )
+        return _result(refund, order, row, outcome, message, reason_code="rejected_by_staff")
 
 
 def _get(refund_id: int) -> Refund:
@@ -131,17 +109,7 @@ def _approve(refund: Refund, order: Order, decision: Decision, actor: Actor, now
     effects.issue_refund(refund, order, decision.new_order_status, now)
     refund.decided_at, refund.decided_by_id = now, actor.id
     row = _log(actor, refund, order, ActionDecision.APPROVED.value, None, decision.message)
-    return ActionResult(
-        "refund",
-        "done",
-        decision.message,
-        POLICY,
-        order.number,
-        refund.amount,
-        refund.currency,
-        effect_id=refund.id,
-        log_id=row.id,
-    )
+    return _result(refund, order, row, "done", decision.message)
 
 
 def _already_decided(refund: Refund, order: Order, actor: Actor, verb: str) -> ActionResult:
@@ -150,6 +118,19 @@ def _already_decided(refund: Refund, order: Order, actor: Actor, verb: str) -> A
     row = _log(
         actor, refund, order, ActionDecision.NOTE.value, code, f"{verb} again: refund is {refund.status}"
     )
+    return _result(refund, order, row, outcome, message, reason_code=code, replayed=True)
+
+
+def _result(
+    refund: Refund,
+    order: Order,
+    row: ActionLog,
+    outcome: str,
+    message: str,
+    *,
+    reason_code: str | None = None,
+    replayed: bool = False,
+) -> ActionResult:
     return ActionResult(
         "refund",
         outcome,
@@ -158,14 +139,16 @@ def _already_decided(refund: Refund, order: Order, actor: Actor, verb: str) -> A
         order.number,
         refund.amount,
         refund.currency,
-        reason_code=code,
+        reason_code=reason_code,
         effect_id=refund.id,
         log_id=row.id,
-        replayed=True,
+        replayed=replayed,
     )
 
 
-def _log(actor: Actor, refund: Refund, order: Order, decision: str, code: str | None, detail: str):
+def _log(
+    actor: Actor, refund: Refund, order: Order, decision: str, code: str | None, detail: str
+) -> ActionLog:
     return log_action(
         actor,
         "refund",

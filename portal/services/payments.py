@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import LedgerEntry
@@ -93,8 +93,6 @@ def get_provider() -> PaymentProvider:
 
 def gift_card_balance(customer_id: int) -> Decimal:
     """Gift card credit the ledger gave back to the customer."""
-    from sqlalchemy import func
-
     query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
         LedgerEntry.customer_id == customer_id, LedgerEntry.method == "gift_card"
     )

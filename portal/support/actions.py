@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
 from portal.services.audit import Actor, log_action
-from portal.tickets import mask_cards
+from portal.tickets import mask_cards, response_due
 
 CUSTOMER_ESCALATION_REASON = "Customer asked for a person"
 CAN_RATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
@@ -96,7 +96,7 @@ def escalate_to_person(ticket: Ticket, comment: str = "") -> bool:
     ticket.status = TicketStatus.ESCALATED.value
     ticket.escalation_reason = CUSTOMER_ESCALATION_REASON
     ticket.escalated_at, ticket.resolved_at = now, None
-    ticket.sla_due_at = now + timedelta(hours=hours)
+    ticket.sla_due_at = response_due(now)
     notify("escalated", ticket, by="customer")
     _log(ticket, "ticket.escalate", comment[:500] or CUSTOMER_ESCALATION_REASON)
     return True

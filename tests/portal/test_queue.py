@@ -44,13 +44,17 @@ def test_inprocess_last_attempt_is_flagged(tmp_path):
     assert ATTEMPTS == [False, True]
 
 
+def _live_timers() -> list[threading.Timer]:
+    return [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
+
+
 def test_retry_waits_on_a_daemon_timer_not_in_the_pool(tmp_path):
     ATTEMPTS.clear()
     app = thread_app(tmp_path, [30])
     with app.app_context():
         queue.enqueue("tests.portal.test_queue.flaky_job", 5)
-    wait_for(lambda: ATTEMPTS, timeout=10)
-    pending = [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
-    assert pending and all(t.daemon for t in pending)  # Ctrl-C does not wait 30 s for this retry
+    # The attempt is recorded before the job raises and the retry is scheduled: wait for the timer itself.
+    pending = wait_for(_live_timers, timeout=10)
+    assert all(t.daemon for t in pending)  # Ctrl-C does not wait 30 s for this retry
     for timer in pending:
         timer.cancel()

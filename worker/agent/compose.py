@@ -67,7 +67,7 @@ DECISION_TOPICS = {
 # Policies a backend cites without a tool outcome (clarify, hand-over): the section they rest on.
 STEM_TOPICS = {
     "replacements": _ELIGIBLE_REPLACEMENT,
-    "escalation": "response time first response within hours",
+    "escalation": _RESPONSE_TIME,
 }
 _METHOD_TERMS = {"card": "card", "paypal": "paypal", "gift_card": "gift card"}
 _TIMING_TOPIC = "how long a refund takes business days"
@@ -158,13 +158,6 @@ def _sentences(outcome: ToolOutcome | None) -> int:
     if outcome is not None and (outcome.tool == "order_status" or outcome.outcome == "held"):
         return 1
     return 2
-
-
-def citations_for(
-    ctx: AgentContext, result: BackendResult, outcomes: Sequence[ToolOutcome], find: PassageFinder
-) -> list[Citation]:
-    """The passages the reply relies on, main policy first."""
-    return [c.passage for c in choose(ctx, result, outcomes, find)]
 
 
 def compose(

@@ -53,6 +53,7 @@ class TicketSnapshot:
     orders: tuple[OrderSnapshot, ...]
 
     def customer_messages(self) -> list[str]:
+        """The bodies of the customer's own messages, oldest first."""
         return [m.body for m in self.messages if m.author == AuthorKind.CUSTOMER.value]
 
 

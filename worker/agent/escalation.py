@@ -22,6 +22,7 @@ class EscalationRules:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> EscalationRules:
+        """The ESCALATE_* thresholds from the app config."""
         return cls(
             p1_after_turns=int(config.get("ESCALATE_P1_AFTER_TURNS", 2)),
             sentiment_below=float(config.get("ESCALATE_SENTIMENT_BELOW", -0.7)),

@@ -118,6 +118,7 @@ class Query:
 
     @classmethod
     def of(cls, text: str, weights: Mapping[str, float] | None = None) -> Query:
+        """Prepare the text as a query (weights: per-term weights, e.g. rarity)."""
         return cls(terms(text), set(words(text)), phrases(text), weights or {})
 
     def unit_score(self, unit: str) -> float:

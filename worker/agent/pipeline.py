@@ -19,7 +19,7 @@ from typing import Any
 from portal.config import policy_limits
 from portal.models import utcnow
 from worker.agent.backends import TOOL_ACTIONS, BackendResult, Citation, ToolOutcome, Usage, get_backend
-from worker.agent.compose import POLICY_TITLES, compose
+from worker.agent.compose import CLOSING, POLICY_TITLES, compose
 from worker.agent.context import TicketSnapshot, build_context, redactor, triage_text
 from worker.agent.escalation import EscalationRules, rule_reasons
 from worker.agent.nlu import Triage
@@ -36,6 +36,7 @@ class Tracer:
 
     @contextmanager
     def step(self, name: str, given: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Time the block as one step; the caller fills the yielded entry's output."""
         entry: dict[str, Any] = {"step": name, "ms": 0.0, "input": dict(given or {}), "output": {}}
         started = time.perf_counter()
         try:
@@ -45,6 +46,7 @@ class Tracer:
             self.steps.append(entry)
 
     def total_ms(self) -> float:
+        """The loop's own steps, without the tool and backend sub-steps (they overlap 'decide')."""
         return sum(s["ms"] for s in self.steps if not s["step"].startswith(("tool:", "backend:")))
 
 
@@ -226,9 +228,8 @@ def apply_rules(
 
 def _handover_note(reply: str) -> str:
     note = "I've also asked a member of our support team to look at your ticket; they'll follow up with you."
-    closing = "If there's anything else I can help with, just reply to this message."
-    if closing in reply:
-        return reply.replace(closing, note)
+    if CLOSING in reply:  # the usual closing offers the assistant's help; a person takes over instead
+        return reply.replace(CLOSING, note)
     return reply + "\n\n" + note
 
 

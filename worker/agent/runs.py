@@ -128,16 +128,21 @@ def _supersede_older(ticket_id: int, run_id: int, now: datetime) -> None:
     )
 
 
-def _finish(claimed: Claim, status: str, now: datetime, **values: Any) -> bool:
-    """Compare-and-set the run from (running, our attempt) to its final status."""
+def _update_if_still_ours(claimed: Claim, **values: Any) -> bool:
+    """Compare-and-set on (running, our attempt): False if the reaper gave the run to another job."""
     result = db.session.execute(
         update(AgentRun)
         .where(AgentRun.id == claimed.run_id, AgentRun.status == RunStatus.RUNNING.value)
         .where(AgentRun.attempts == claimed.attempt)
-        .values(status=status, finished_at=now, **values)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def _finish(claimed: Claim, status: str, now: datetime, **values: Any) -> bool:
+    """Move the run from (running, our attempt) to its final status."""
+    return _update_if_still_ours(claimed, status=status, finished_at=now, **values)
 
 
 def save(claimed: Claim, output: AgentOutput, *, duration_ms: float, now: datetime | None = None) -> bool:
@@ -263,20 +268,10 @@ def fail(claimed: Claim, exc: BaseException, *, final: bool, now: datetime | Non
     error = f"{type(exc).__name__}: {exc}"[:2000]
     with write_transaction():
         if not final:
-            _requeue_for_retry(claimed, error)
+            _update_if_still_ours(claimed, status=RunStatus.QUEUED.value, error=error)  # RQ retries it
             return
         if _finish(claimed, RunStatus.FAILED.value, now, error=error):
             hand_to_person(claimed.ticket_id, f"the assistant failed: {type(exc).__name__}", error, now)
-
-
-def _requeue_for_retry(claimed: Claim, error: str) -> None:
-    db.session.execute(
-        update(AgentRun)
-        .where(AgentRun.id == claimed.run_id, AgentRun.status == RunStatus.RUNNING.value)
-        .where(AgentRun.attempts == claimed.attempt)
-        .values(status=RunStatus.QUEUED.value, error=error)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def hand_to_person(ticket_id: int, reason: str, detail: str, now: datetime) -> None:

@@ -40,6 +40,7 @@ class ServiceToolbox:
 
     @property
     def outcomes(self) -> list[ToolOutcome]:
+        """Every call's outcome so far, in order (a copy)."""
         return list(self._outcomes)
 
     def call(self, name: str, args: Mapping[str, Any] | None) -> ToolOutcome:

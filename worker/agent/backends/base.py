@@ -73,6 +73,7 @@ class Citation:
     score: float = 0.0
 
     def as_dict(self) -> dict[str, str]:
+        """The citation as stored in Message.citations (the score is not kept)."""
         return {"policy": self.policy, "heading": self.heading, "text": self.text}
 
 
@@ -164,6 +165,7 @@ class Usage:
     cost: Decimal = Decimal("0")
 
     def add(self, prompt_tokens: int, completion_tokens: int, cost: Decimal = Decimal("0")) -> None:
+        """Count one model call and its tokens and cost."""
         self.model_calls += 1
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens

@@ -70,12 +70,14 @@ def prompt_passages(ctx: AgentContext) -> tuple[Citation, ...]:
 
 
 def render_passages(passages: tuple[Citation, ...]) -> str:
+    """The passages numbered [1].. as the prompt shows them (the model cites by number)."""
     if not passages:
         return "(none found for this message)"
     return "\n\n".join(f"[{n}] {p.policy}: {p.heading}\n{p.text.strip()}" for n, p in enumerate(passages, 1))
 
 
 def render_orders(orders: tuple[OrderSnapshot, ...], now: datetime) -> str:
+    """The customer's orders, one line each (at most MAX_ORDERS)."""
     if not orders:
         return "(the customer has no orders)"
     return "\n".join(render_order(order, now) for order in orders[:MAX_ORDERS])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 # ORD-2024-0042, INV-55321: an upper-case prefix and a first group of 3+ digits (not COVID-19).
 _DASHED = r"(?<![\w-])#?([A-Z]{2,5}-\d{3,8}(?:-\d{2,8})?)(?![\w-])"
@@ -92,8 +92,3 @@ def item_mentions(text: str, item_names: Iterable[str]) -> list[str]:
         if parts and (hits := len(parts & words)):
             scored.append((-hits / len(parts), index, name))
     return [name for _, _, name in sorted(scored)]
-
-
-def first_or_none(values: Sequence[str]) -> str | None:
-    """The first value, or None for an empty sequence."""
-    return values[0] if values else None
