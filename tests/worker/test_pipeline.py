@@ -325,3 +325,31 @@ def test_ticket_taken_by_staff_while_queued_is_left_alone(any_app):
         run = db.session.scalars(select(AgentRun)).one()
         assert run.status == "done" and run.error == "skipped: ticket escalated"
         assert db.session.get(Ticket, ticket_id).status == "escalated"
+
+
+def test_loading_a_ticket_costs_the_same_queries_for_many_orders(any_app):
+    """No N+1: the job's read of the customer's orders does not grow with their number."""
+    from sqlalchemy import event
+
+    from worker.agent.context import load_ticket
+
+    def statements_for(order_count: int, email: str) -> tuple[int, int]:
+        with any_app.app_context():
+            customer = add_customer(email=email)
+            orders = [add_order(customer, f"N{email[0]}{i:03d}") for i in range(order_count)]
+            ticket = open_ticket(customer, "Help", "Where is my order?", order=orders[0])
+            db.session.commit()
+            ticket_id = ticket.id
+            db.session.remove()
+            seen: list[str] = []
+            listener = lambda *args: seen.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                snapshot = load_ticket(ticket_id)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            return len(seen), len(snapshot.orders)
+
+    few, many = statements_for(2, "few@example.com"), statements_for(12, "many@example.com")
+    assert (few[1], many[1]) == (2, 12)
+    assert few[0] == many[0]

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuthorKind, Message, Order, Ticket
-from portal.services.snapshots import normalize_order_number, order_snapshot
+from portal.models import AuthorKind, Message, Ticket
+from portal.services.snapshots import customer_order_snapshots, normalize_order_number
 from tools import OrderSnapshot, PolicyLimits
 from worker.agent.backends.base import AgentContext, Citation, Turn
 from worker.agent.nlu import Triage, extract_order_numbers
@@ -68,9 +68,6 @@ def load_ticket(ticket_id: int) -> TicketSnapshot:
         .where(Message.author_kind.in_(_PUBLIC_AUTHORS))
         .order_by(Message.id)
     )
-    orders = db.session.scalars(
-        select(Order).where(Order.customer_id == ticket.customer_id).order_by(Order.placed_at.desc())
-    )
     return TicketSnapshot(
         ticket_id=ticket.id,
         reference=ticket.reference,
@@ -85,7 +82,7 @@ def load_ticket(ticket_id: int) -> TicketSnapshot:
         first_response_at=ticket.first_response_at,
         ticket_order=ticket.order.number if ticket.order is not None else None,
         messages=tuple(StoredMessage(m.author_kind, m.body, m.outcome) for m in messages),
-        orders=tuple(order_snapshot(order) for order in orders),
+        orders=customer_order_snapshots(ticket.customer_id),
     )
 
 
