@@ -15,7 +15,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from flask import Flask, current_app
@@ -86,12 +85,47 @@ def queue_mode(app: Flask) -> str:
     return mode
 
 
+class InProcessQueue:
+    """`make run`'s queue: a small thread pool, plus daemon timers for delayed jobs and retries
+    (a waiting job never holds a pool thread, and Ctrl-C never waits for a timer)."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self.timers: set[threading.Timer] = set()
+        self.lock = threading.Lock()
+
+    def submit(self, fn, *args: Any, delay: float = 0, **kwargs: Any) -> None:
+        """Run fn(*args, **kwargs) on the pool, now or after `delay` seconds."""
+        if delay <= 0:
+            self.pool.submit(fn, *args, **kwargs)
+            return
+        timer = threading.Timer(delay, self._fire, args=(fn, args, kwargs))
+        timer.daemon = True
+        with self.lock:
+            self.timers.add(timer)
+        timer.start()
+
+    def _fire(self, fn, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        with self.lock:
+            self.timers.discard(threading.current_thread())  # type: ignore[arg-type]
+        try:
+            self.pool.submit(fn, *args, **kwargs)
+        except RuntimeError:  # stopped meanwhile: the work is dropped, as a stopped RQ worker's would wait
+            log.info("in-process queue stopped; %s not run", getattr(fn, "__name__", fn))
+
+    def stop(self) -> None:
+        """Cancel pending timers, drop queued jobs and wait for the running ones."""
+        with self.lock:
+            timers, self.timers = self.timers, set()
+        for timer in timers:
+            timer.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def init_app(app: Flask) -> None:
     mode = queue_mode(app)
     if mode == "thread":
-        app.extensions["inprocess_queue"] = ThreadPoolExecutor(
-            max_workers=app.config["INPROCESS_WORKERS"], thread_name_prefix="job"
-        )
+        app.extensions["inprocess_queue"] = InProcessQueue(app.config["INPROCESS_WORKERS"])
         if not app.testing:
             _every(app, REAP_EVERY_SECONDS, REAP_STALE_RUNS)
             _warm_up_on_first_request(app)
@@ -160,14 +194,8 @@ def enqueue(
     if mode == "manual":  # tests drain by hand; a delay means nothing there
         app.extensions["manual_queue"].jobs.append((path, args))
         return None
-    pool = app.extensions["inprocess_queue"]
-    submit = partial(pool.submit, _run_inprocess, app, path, args, retry_intervals(queue, app))
-    if delay > 0:  # a timer, not a sleeping pool thread: the pool is small
-        timer = threading.Timer(delay, submit)
-        timer.daemon = True
-        timer.start()
-    else:
-        submit()
+    jobs = app.extensions["inprocess_queue"]
+    jobs.submit(_run_inprocess, app, path, args, retry_intervals(queue, app), delay=delay)
     return None
 
 
@@ -205,8 +233,7 @@ def _run_inprocess(
         log.exception("job %s%r failed (attempt %d)", path, args, attempt + 1)
         if final:
             return
-        retry = partial(app.extensions["inprocess_queue"].submit, _run_inprocess, app, path, args, intervals)
-        # Daemon timer: Ctrl-C never waits for a pending retry (the stale-run check picks the work up).
-        timer = threading.Timer(intervals[attempt], retry, kwargs={"attempt": attempt + 1})
-        timer.daemon = True
-        timer.start()
+        # On a daemon timer: Ctrl-C never waits for a pending retry (the stale-run check picks the work up).
+        app.extensions["inprocess_queue"].submit(
+            _run_inprocess, app, path, args, intervals, attempt=attempt + 1, delay=intervals[attempt]
+        )

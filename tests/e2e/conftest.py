@@ -47,7 +47,7 @@ def live_app(_pg_schema, tmp_path_factory):
     )
     app = create_app(config)
     yield app
-    app.extensions["inprocess_queue"].shutdown(wait=True)
+    app.extensions["inprocess_queue"].stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -68,7 +68,12 @@ def live_server(live_app):
 def site(live_app, live_server, monkeypatch):
     """An empty database with the demo accounts and orders, and the base URL."""
     from portal.demo import seed_demo
+    from portal.queue import InProcessQueue
 
+    # A fresh queue per test: a job or retry left over from the previous test must not run on this
+    # test's rows (TRUNCATE ... RESTART IDENTITY hands the same ids out again).
+    live_app.extensions["inprocess_queue"].stop()
+    live_app.extensions["inprocess_queue"] = InProcessQueue(live_app.config["INPROCESS_WORKERS"])
     truncate_all(live_app)
     monkeypatch.setattr(
         "portal.models.generate_password_hash", lambda pw: generate_password_hash(pw, "pbkdf2:sha256:1")
@@ -91,6 +96,27 @@ class Site:
             ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
             db.session.expunge(ticket)
             return ticket
+
+    def ticket_state(self, url: str) -> dict:
+        """What the database holds for the ticket at `url` (for failure messages)."""
+        from portal.models import AgentRun, Message, Ticket
+
+        reference = url.rstrip("/").rsplit("/", 1)[-1]
+        with self.app.app_context():
+            ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+            if ticket is None:
+                return {"reference": reference, "ticket": None}
+            runs = db.session.scalars(select(AgentRun).where(AgentRun.ticket_id == ticket.id)).all()
+            query = select(Message.author_kind).where(Message.ticket_id == ticket.id)
+            kinds = db.session.scalars(query).all()
+            state = {
+                "status": ticket.status,
+                "reason": ticket.escalation_reason,
+                "runs": [(r.id, r.status, r.attempts, r.error) for r in runs],
+                "messages": list(kinds),
+            }
+            db.session.remove()
+            return state
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until no agent run is queued or running."""

@@ -31,7 +31,12 @@ def open_ticket(person, subject: str, message: str, order: str | None = None) ->
 
 def wait_for_agent(person) -> None:
     """The answer appears without a manual reload (the page polls status.json)."""
-    person.page.wait_for_selector(".message-agent", timeout=AGENT_WAIT)
+    try:
+        person.page.wait_for_selector(".message-agent", timeout=AGENT_WAIT)
+    except Exception:
+        person.shot("failed-wait-for-agent")
+        state = person.site.ticket_state(person.page.url)
+        pytest.fail(f"no agent answer on {person.page.url}; the database holds {state}")
     person.page.wait_for_selector("#ticket-progress.d-none", state="attached", timeout=AGENT_WAIT)
 
 
