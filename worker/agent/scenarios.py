@@ -1,4 +1,4 @@
-"""The scenario runner behind `flask agent eval` (format: /work/shared/scenarios/FORMAT.md).
+"""The scenario runner behind `flask agent eval` (format: ../shared/scenarios/FORMAT.md).
 
 Each scenario is played through the real job (worker.jobs.process_ticket) on a scratch SQLite database
 of its own, never the configured one: customer, orders and refund history are created, the ticket is
