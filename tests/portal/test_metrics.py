@@ -14,7 +14,11 @@ from portal.models import ActionLog, AgentRun, Ticket, User, utcnow
 
 @pytest.fixture
 def data(any_app):
-    """Tickets, runs and log rows spread over the last days (and one outside the window)."""
+    """Tickets, runs and log rows spread over the last days (and one outside the window).
+
+    Every row carries the test's own clock (noon today): rows stamped with the real time would fall
+    after the window's end in the afternoon.
+    """
     now = utcnow().replace(hour=12)
     with any_app.app_context():
         customer = User(email="m@example.com", name="M", password_hash="x")
@@ -72,7 +76,11 @@ def data(any_app):
             ("desk.claim", "note"),
             ("refund", "approved"),
         ]:
-            db.session.add(ActionLog(actor_kind="agent", actor_name="agent", tool=tool, decision=decision))
+            db.session.add(
+                ActionLog(
+                    actor_kind="agent", actor_name="agent", tool=tool, decision=decision, created_at=now
+                )
+            )
         db.session.commit()
     return any_app, now
 
