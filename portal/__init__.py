@@ -98,10 +98,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     errors.init_app(app)
 
-    @app.context_processor
-    def template_helpers():
-        return {"has_endpoint": lambda name: name in app.view_functions}
-
 
 def register_commands(app: Flask) -> None:
     from portal import actions_cli, cli
