@@ -219,7 +219,7 @@ def _opener(ctx: AgentContext, main: ToolOutcome) -> str:
     if main.tool == "escalate":
         return _ESCALATION_OPENERS.get(str(main.details.get("category")), "")
     if main.tool in ("refund", "replacement") and main.outcome in ("done", "held"):
-        return _PROBLEM_OPENERS.get(ctx.triage.intent.partition("/")[2], "")
+        return _PROBLEM_OPENERS.get(ctx.triage.detail or "", "")
     return ""
 
 

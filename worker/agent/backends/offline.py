@@ -74,7 +74,7 @@ class OfflineBackend(Backend):
 
     def answer(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
         """Answer a policy question from the best passage, or hand over when no policy covers it."""
-        passage = best_passage(ctx.passages, topic_of(ctx.triage.intent), self.min_answer_score)
+        passage = best_passage(ctx.passages, ctx.triage.topic, self.min_answer_score)
         if passage is None:
             return escalate(toolbox, "out_of_scope")
         # The policy's passage that answers best (compose quotes the same one): retrieval's first
@@ -90,12 +90,6 @@ def _step(passage: Citation) -> dict[str, Any]:
         "input": {},
         "output": {"policy": passage.policy, "heading": passage.heading, "score": round(passage.score, 3)},
     }
-
-
-def topic_of(intent: str) -> str | None:
-    """'answer/shipping' → 'shipping'; None for 'answer/general'."""
-    _, _, detail = intent.partition("/")
-    return None if detail in ("", "general") else detail
 
 
 def best_passage(passages: Sequence[Citation], topic: str | None, min_score: float) -> Citation | None:
@@ -180,7 +174,7 @@ def tool_args(ctx: AgentContext, action: str, number: str) -> dict[str, Any] | N
     """The tool's arguments from the message; None when a replacement's problem is not said."""
     args: dict[str, Any] = {"order_number": number}
     items = partial_items(ctx, number)
-    reason = _REASON_WORDS.get(ctx.triage.intent.partition("/")[2])
+    reason = _REASON_WORDS.get(ctx.triage.detail or "")
     if action == "refund":
         args.update({"item_names": items, "reason": reason})
     elif action == "cancel":

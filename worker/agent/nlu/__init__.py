@@ -36,6 +36,12 @@ class Triage:
     wants_person: bool = False
     escalation_reason: str | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
+    # The ISO 639-1 code of the language the customer wrote in (replies follow it).
+    language: str = "en"
+    # For questions answered from policy: the stem of the policy page that holds the answer.
+    topic: str | None = None
+    # A finer reason under the action (e.g. damaged_item, changed_mind), when one is said.
+    detail: str | None = None
 
 
 def warm_up(cache_dir: str | os.PathLike | None = None) -> None:
@@ -65,9 +71,13 @@ def triage(text: str) -> Triage:
         action, confidence = "escalate", max(probs.get("escalate", 0.0), _RULE_CONFIDENCE)
     mood = signals.sentiment(text)
     damage = signals.replacement_reason(text)
+    intent = fine_intent(action, text, damage, reason)
+    detail = intent.partition("/")[2] or None
     return Triage(
         action=action,
-        intent=fine_intent(action, text, damage, reason),
+        intent=intent,
+        detail=detail,
+        topic=detail if action == "answer" and detail != "general" else None,
         confidence=round(confidence, 3),
         sentiment=mood,
         priority=signals.priority(action, reason, mood, text),
