@@ -20,8 +20,11 @@ from portal.tickets import open_ticket
 SUBJECT_MAX = 80
 
 
-def setup(scenario: Mapping[str, Any], index: int) -> tuple[int, dict[str, str]]:
-    """Create the customer, orders, refund history and the ticket; returns (ticket id, customer)."""
+def setup(scenario: Mapping[str, Any], index: int, message: str | None = None) -> tuple[int, dict[str, str]]:
+    """Create the customer, orders, refund history and the ticket; returns (ticket id, customer).
+
+    `message` is the ticket's first message (a conversation's first turn); the scenario's own by default.
+    """
     now = utcnow()
     person = dict(scenario.get("customer") or {})
     person.setdefault("name", "Sam Carter")
@@ -34,7 +37,7 @@ def setup(scenario: Mapping[str, Any], index: int) -> tuple[int, dict[str, str]]
             _order(other, spec, now)
     _refund_history(customer, int(scenario.get("refunds_last_30_days", 0)), now)
     db.session.commit()
-    message = scenario["message"]
+    message = message if message is not None else scenario["message"]
     subject = scenario.get("subject") or _subject(message)
     picked = orders.get(scenario["ticket_order"]) if scenario.get("ticket_order") else None
     ticket_id = open_ticket(customer, subject, message, order=picked).id

@@ -38,6 +38,8 @@ from portal.models import (
     TicketStatus,
 )
 from portal.services.snapshots import normalize_order_number
+from portal.tickets import add_customer_reply
+from worker.agent.nlu.language import detect_language
 from worker.agent.scenario_setup import setup
 from worker.agent.warmup import warm_up
 
@@ -65,6 +67,8 @@ class ScenarioResult:
     agent_ms: float | None = None
     job_ms: float | None = None
     ticket_id: int | None = None
+    language: str | None = None
+    turns: list[dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The keys FORMAT.md lists, in its order."""
@@ -77,11 +81,31 @@ class ScenarioResult:
             "amount",
             "escalated",
             "reply",
+            "language",
             "citations",
             "effects",
             "errors",
         )
-        return {key: getattr(self, key) for key in keys}
+        data = {key: getattr(self, key) for key in keys}
+        if self.turns is not None:
+            data["turns"] = self.turns
+        return data
+
+
+TURN_KEYS = ("action", "outcome", "order", "amount", "escalated", "reply", "language", "citations")
+
+
+def turn_messages(scenario: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(message, expect) for each customer turn; a one-message scenario is a single turn."""
+    if "turns" not in scenario:
+        return [(scenario["message"], {})]
+    turns = []
+    for entry in scenario["turns"]:
+        if isinstance(entry, str):
+            turns.append((entry, {}))
+        else:
+            turns.append((entry["message"], entry.get("expect") or {}))
+    return turns
 
 
 def load_scenarios(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
@@ -136,11 +160,7 @@ class ScratchRunner:
         with self.app.app_context():
             self._reset()
             try:
-                ticket_id, customer = setup(scenario, index)
-                db.session.remove()  # the job works in its own session: read its writes afresh
-                result.job_ms = self._drain_agent_jobs()
-                observe(result, ticket_id)
-                grade(result, scenario, customer)
+                self._play(result, scenario, index)
             except Exception as exc:  # a crash is a failed scenario, reported like any other
                 db.session.rollback()
                 result.errors.append(f"error: {type(exc).__name__}: {exc}")
@@ -148,6 +168,23 @@ class ScratchRunner:
                 db.session.remove()
         result.passed = not result.errors
         return result
+
+    def _play(self, result: ScenarioResult, scenario: Mapping[str, Any], index: int) -> None:
+        turns = turn_messages(scenario)
+        ticket_id, customer = setup(scenario, index, message=turns[0][0])
+        result.turns = [] if "turns" in scenario else None
+        for number, (message, expect) in enumerate(turns):
+            if number:
+                add_customer_reply(db.session.get(Ticket, ticket_id), message)
+                db.session.commit()
+            db.session.remove()  # the job works in its own session: read its writes afresh
+            result.job_ms = self._drain_agent_jobs()
+            observe(result, ticket_id)
+            if result.turns is not None:
+                result.turns.append({key: getattr(result, key) for key in TURN_KEYS})
+                errors = grade_turn(result, expect, customer)
+                result.errors += [f"turn {number + 1}: {error}" for error in errors]
+        grade(result, scenario, customer)
 
     def _reset(self) -> None:
         # Core deletes: the action log refuses ORM deletes by design, a scratch database may be emptied.
@@ -185,6 +222,7 @@ def observe(result: ScenarioResult, ticket_id: int) -> None:
     result.amount = outcome.get("amount")
     result.escalated = ticket.status == TicketStatus.ESCALATED.value
     result.reply = reply.body if reply else ""
+    result.language = detect_language(result.reply) if result.reply else None
     result.citations = list(dict.fromkeys(c.get("policy") for c in (reply.citations if reply else []) or []))
     result.effects = effects(ticket_id)
     if run is not None:
@@ -236,11 +274,21 @@ def grade(result: ScenarioResult, scenario: Mapping[str, Any], customer: Mapping
         errors.append(f"amount: expected {expect['amount']!r}, got {result.amount!r}")
     if "escalated" in expect and result.escalated != bool(expect["escalated"]):
         errors.append(f"escalated: expected {bool(expect['escalated'])}, got {result.escalated}")
+    if "language" in expect and result.language != expect["language"]:
+        errors.append(f"language: expected {expect['language']!r}, got {result.language!r}")
     if expect.get("cites") and expect["cites"] not in result.citations:
         errors.append(f"cites: expected {expect['cites']!r} among {result.citations}")
     _grade_reply(result, expect, scenario, customer)
     if expect.get("effects_none") and _effects_happened(result):
         errors.append(f"effects_none: but got {result.effects}")
+
+
+def grade_turn(result: ScenarioResult, expect: Mapping[str, Any], customer) -> list[str]:
+    """The errors of one turn's answer against that turn's `expect` (no effects check)."""
+    probe = ScenarioResult(id=result.id, **{key: getattr(result, key) for key in TURN_KEYS})
+    probe.ticket_id = None
+    grade(probe, {"expect": {k: v for k, v in expect.items() if k != "effects_none"}}, customer)
+    return probe.errors
 
 
 def _effects_happened(result: ScenarioResult) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from worker.agent.nlu import signals
 from worker.agent.nlu.extract import extract_order_numbers, item_mentions
 from worker.agent.nlu.intents import fine_intent
+from worker.agent.nlu.language import detect_language
 
 __all__ = ["Triage", "extract_order_numbers", "item_mentions", "triage", "warm_up"]
 
@@ -77,6 +78,7 @@ def triage(text: str) -> Triage:
         action=action,
         intent=intent,
         detail=detail,
+        language=detect_language(text),
         topic=detail if action == "answer" and detail != "general" else None,
         confidence=round(confidence, 3),
         sentiment=mood,
