@@ -102,6 +102,7 @@ def test_eval_json_lines_and_exit_code(cli, sqlite_app, tmp_path):
         "amount",
         "escalated",
         "reply",
+        "language",
         "citations",
         "effects",
         "errors",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from worker.agent import localize
 from worker.agent.backends.base import AgentContext, BackendResult, Citation, ToolOutcome
 from worker.agent.passages import answer_passage, excerpt, rank, synonyms
 from worker.agent.redact import redact
@@ -168,6 +169,9 @@ def compose(
     citations = [c.passage for c in cited]
     if result.reply and _is_model_reply(result):
         return Composed(reply=redact(result.reply.strip()), citations=citations)
+    localized = _localized(ctx, result, outcomes)
+    if localized is not None:
+        return Composed(reply=redact(localized), citations=citations)
     if result.reply:
         parts = [result.reply.strip(), *([quote(cited[0])] if cited else [])]
     else:
@@ -178,6 +182,15 @@ def compose(
             citations.append(timing.passage)
     closing = None if result.action == "clarify" else _closing(result, outcomes)
     return Composed(reply=redact(wrap("\n\n".join(parts), closing)), citations=citations)
+
+
+def _localized(ctx: AgentContext, result: BackendResult, outcomes: Sequence[ToolOutcome]) -> str | None:
+    """The reply in the customer's language when it is not English and the outcome has wording there."""
+    language = ctx.triage.language
+    if not localize.supported(language):
+        return None
+    body = localize.localized_body(language, result, localize.main_of(result, outcomes))
+    return localize.wrap_localized(language, body) if body else None
 
 
 def _is_model_reply(result: BackendResult) -> bool:

@@ -1,0 +1,162 @@
+"""Offline replies in the customer's language (Spanish, French, German) from the outcome's data.
+
+English replies are composed from the tools' own messages (compose.py); for the other languages the
+reply is built here from the same structured outcome (tool, decision, order, amount, status), so no
+machine translation is needed. The policy passage stays in the citation box, in English, until the
+policies are translated. Anything not covered here falls back to the English reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from worker.agent.backends.base import BackendResult, ToolOutcome
+
+_FRAME = {
+    "es": ("Hola:", "Si necesita algo más, responda a este mensaje.", "Asistente de SupportOps"),
+    "fr": ("Bonjour,", "Si vous avez besoin d'autre chose, répondez à ce message.", "Assistant SupportOps"),
+    "de": (
+        "Hallo,",
+        "Wenn Sie noch etwas brauchen, antworten Sie einfach auf diese Nachricht.",
+        "SupportOps-Assistent",
+    ),
+}
+_STATUS = {
+    "es": {
+        "pending": "El pedido {n} se está preparando y todavía no ha salido.",
+        "shipped": "El pedido {n} ya ha salido{track}.",
+        "delivered": "El pedido {n} fue entregado.",
+        "cancelled": "El pedido {n} fue cancelado.",
+        "refunded": "El pedido {n} fue reembolsado.",
+    },
+    "fr": {
+        "pending": "La commande {n} est en préparation et n'est pas encore partie.",
+        "shipped": "La commande {n} a été expédiée{track}.",
+        "delivered": "La commande {n} a été livrée.",
+        "cancelled": "La commande {n} a été annulée.",
+        "refunded": "La commande {n} a été remboursée.",
+    },
+    "de": {
+        "pending": "Die Bestellung {n} wird vorbereitet und ist noch nicht versandt.",
+        "shipped": "Die Bestellung {n} ist versandt{track}.",
+        "delivered": "Die Bestellung {n} wurde zugestellt.",
+        "cancelled": "Die Bestellung {n} wurde storniert.",
+        "refunded": "Die Bestellung {n} wurde erstattet.",
+    },
+}
+_TRACKING = {
+    "es": " con {carrier}; el número de seguimiento es {number}",
+    "fr": " avec {carrier} ; le numéro de suivi est {number}",
+    "de": " mit {carrier}; die Sendungsnummer ist {number}",
+}
+_ACTIONS = {
+    "es": {
+        (
+            "refund",
+            "done",
+        ): "He emitido el reembolso de {amount} del pedido {n} a su método de pago original.",
+        (
+            "refund",
+            "held",
+        ): "El reembolso de {amount} del pedido {n} necesita la aprobación de nuestro equipo; "
+        "le escribiremos en cuanto lo revisen.",
+        ("refund", "denied"): "Lo siento, pero no puedo reembolsar el pedido {n} según nuestra política.",
+        ("cancel", "done"): "He cancelado el pedido {n}; {amount} vuelven a su método de pago original.",
+        ("cancel", "denied"): "Lo siento, pero el pedido {n} ya no se puede cancelar.",
+        ("replacement", "done"): "He enviado un reemplazo para el pedido {n}.",
+        ("replacement", "denied"): "Lo siento, pero no puedo enviar un reemplazo para el pedido {n}.",
+    },
+    "fr": {
+        ("refund", "done"): "J'ai effectué le remboursement de {amount} pour la commande {n} "
+        "sur votre moyen de paiement d'origine.",
+        ("refund", "held"): "Le remboursement de {amount} pour la commande {n} doit être approuvé par notre "
+        "équipe ; nous vous écrirons dès qu'elle l'aura examiné.",
+        (
+            "refund",
+            "denied",
+        ): "Je suis désolé, mais je ne peux pas rembourser la commande {n} selon notre politique.",
+        ("cancel", "done"): "J'ai annulé la commande {n} ; {amount} vous seront rendus sur votre moyen de "
+        "paiement d'origine.",
+        ("cancel", "denied"): "Je suis désolé, mais la commande {n} ne peut plus être annulée.",
+        ("replacement", "done"): "J'ai envoyé un remplacement pour la commande {n}.",
+        (
+            "replacement",
+            "denied",
+        ): "Je suis désolé, mais je ne peux pas envoyer de remplacement pour la commande {n}.",
+    },
+    "de": {
+        (
+            "refund",
+            "done",
+        ): "Ich habe die Erstattung von {amount} für die Bestellung {n} auf Ihre ursprüngliche "
+        "Zahlungsart veranlasst.",
+        ("refund", "held"): "Die Erstattung von {amount} für die Bestellung {n} muss von unserem Team "
+        "freigegeben werden; wir melden uns, sobald sie geprüft ist.",
+        (
+            "refund",
+            "denied",
+        ): "Es tut mir leid, aber die Bestellung {n} kann nach unseren Regeln nicht erstattet werden.",
+        (
+            "cancel",
+            "done",
+        ): "Ich habe die Bestellung {n} storniert; {amount} gehen an Ihre ursprüngliche Zahlungsart zurück.",
+        ("cancel", "denied"): "Es tut mir leid, aber die Bestellung {n} kann nicht mehr storniert werden.",
+        ("replacement", "done"): "Ich habe einen Ersatz für die Bestellung {n} verschickt.",
+        (
+            "replacement",
+            "denied",
+        ): "Es tut mir leid, aber für die Bestellung {n} kann ich keinen Ersatz schicken.",
+    },
+}
+_ESCALATED = {
+    "es": "He pasado su ticket a una persona de nuestro equipo de soporte, que le responderá pronto.",
+    "fr": "J'ai transmis votre ticket à une personne de notre équipe, qui vous répondra rapidement.",
+    "de": "Ich habe Ihr Ticket an eine Person aus unserem Support-Team weitergegeben, die sich bald meldet.",
+}
+_WHICH = {
+    "es": "¿De cuál de estos pedidos se trata? Responda con el número de pedido.",
+    "fr": "De quelle commande s'agit-il ? Répondez avec le numéro de commande.",
+    "de": "Um welche Bestellung geht es? Antworten Sie bitte mit der Bestellnummer.",
+}
+
+
+def supported(language: str) -> bool:
+    """Whether offline replies can be written in this language (English is compose.py's)."""
+    return language in _FRAME
+
+
+def localized_body(language: str, result: BackendResult, main: ToolOutcome | None) -> str | None:
+    """The reply's body in the language, or None when this outcome has no wording here yet."""
+    if main is not None and main.tool == "order_status" and main.outcome == "done":
+        return _status(language, main)
+    if main is not None and (main.tool, main.outcome) in _ACTIONS[language]:
+        amount = f"{main.amount} {main.currency}" if main.amount is not None else ""
+        text = _ACTIONS[language][(main.tool, main.outcome)].format(n=main.order_number, amount=amount)
+        return text + (f"\n\n{_ESCALATED[language]}" if main.escalate else "")
+    if result.action == "escalate":
+        return _ESCALATED[language]
+    if result.action == "clarify" and result.clarify_options:
+        listed = "\n".join(f"- {number}" for number in result.clarify_options)
+        return f"{_WHICH[language]}\n\n{listed}"
+    return None
+
+
+def _status(language: str, main: ToolOutcome) -> str | None:
+    status = str(main.details.get("status") or "")
+    template = _STATUS[language].get(status)
+    if template is None:
+        return None
+    carrier, number = main.details.get("carrier"), main.details.get("tracking_number")
+    track = _TRACKING[language].format(carrier=carrier, number=number) if carrier and number else ""
+    return template.format(n=main.order_number, track=track)
+
+
+def wrap_localized(language: str, body: str) -> str:
+    """Greeting, body, closing and signature in the language."""
+    hello, closing, signature = _FRAME[language]
+    return f"{hello}\n\n{body}\n\n{closing}\n\n{signature}"
+
+
+def main_of(result: BackendResult, outcomes: Sequence[ToolOutcome]) -> ToolOutcome | None:
+    """The outcome of the tool that carried the main action, if any."""
+    return next((o for o in reversed(outcomes) if o.tool == result.action), None)
