@@ -547,11 +547,20 @@ def test_job_hands_the_ticket_to_a_person_when_the_api_stays_down(app, fake):
         assert run.status == "failed" and "503" in run.error
 
 
+SCRIPTED_ACTIONS = ("refund", "cancel", "replacement", "order_status", "answer", "escalate")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not EXAMPLES.exists(), reason="the shared example scenarios are not on this machine")
 def test_realistic_mode_over_the_example_scenarios_takes_at_most_two_calls(tmp_path):
     """The benchmark figure: model calls per ticket over the shared example scenarios."""
-    scenarios = load_scenarios([EXAMPLES])
+    # The fake's scripted "model" reads one message by keyword rules: it understands neither a
+    # conversation nor the address-change tool, so those examples are the offline backend's here.
+    scenarios = [
+        s
+        for s in load_scenarios([EXAMPLES])
+        if "turns" not in s and s["expect"].get("action") in SCRIPTED_ACTIONS
+    ]
     calls, failed = [], []
     with FakeMistral(responder=rule_based_reply) as realistic:
         # Offline retrieval: the fake's embeddings are only good enough to exercise the endpoint.
