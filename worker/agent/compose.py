@@ -180,7 +180,9 @@ def compose(
         if timing is not None:
             parts.append(quote(timing, lead="As for timing, our"))
             citations.append(timing.passage)
-    closing = None if result.action == "clarify" else _closing(result, outcomes)
+    closing = (
+        None if result.action == "clarify" or ctx.triage.intent == "greeting" else _closing(result, outcomes)
+    )
     return Composed(reply=redact(wrap("\n\n".join(parts), closing)), citations=citations)
 
 

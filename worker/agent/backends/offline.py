@@ -62,6 +62,8 @@ class OfflineBackend(Backend):
     def run(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
         """Decide from the triage and act through the toolbox."""
         triage = ctx.triage
+        if triage.intent == "greeting":
+            return acknowledge()
         if triage.escalation_reason in _FORCED or triage.action == "escalate":
             return escalate(toolbox, triage.escalation_reason or "out_of_scope")
         if triage.confidence < self.min_confidence:
@@ -122,6 +124,14 @@ def unsure(confidence: float, sla_hours: float) -> BackendResult:
         cited_policies=["escalation"],
         escalate=True,
         escalation_reason=f"the assistant was unsure what the customer needs (confidence {confidence:.2f})",
+    )
+
+
+def acknowledge() -> BackendResult:
+    """A thank-you or hello that asks for nothing: a short, warm answer and no action."""
+    return BackendResult(
+        action="answer",
+        reply="You're welcome, and thanks for getting in touch! If anything else comes up, just reply here.",
     )
 
 

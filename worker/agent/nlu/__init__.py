@@ -64,8 +64,22 @@ def _classify(text: str) -> tuple[str, float, dict[str, float]]:
     return action, probs[action], probs
 
 
+def _courtesy(text: str) -> Triage:
+    """A thank-you or hello with no request: answered warmly, nothing to decide."""
+    return Triage(
+        action="answer",
+        intent="greeting",
+        confidence=_RULE_CONFIDENCE,
+        sentiment=signals.sentiment(text),
+        priority="P4",
+        language=detect_language(text),
+    )
+
+
 def triage(text: str) -> Triage:
     """Read a (redacted) customer message: action, intent, confidence, sentiment, priority, orders."""
+    if signals.courtesy_only(text):
+        return _courtesy(text)
     action, confidence, probs = _classify(text)
     reason = signals.escalation_reason(text, action)
     if reason in _FORCED_ESCALATION and action != "escalate":

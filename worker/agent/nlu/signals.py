@@ -232,3 +232,23 @@ def priority(action: str, reason: str | None, mood: float, text: str) -> str:
     if action == "order_status":
         return "P2" if _MONEY.search(text) else "P3"
     return "P4"
+
+
+# A note that only thanks or greets ("thanks, that's all!", "hi there") asks for nothing: no request
+# word, no question, no order number.
+_COURTESY = re.compile(
+    r"^(?:(?:hi|hello|hey|dear \w+|good (?:morning|afternoon|evening)|"
+    r"thanks?(?: you)?(?: so much| very much| a lot)?|"
+    r"thx|ty|cheers|great|perfect|awesome|brilliant|wonderful|ok(?:ay)?|cool|all good|got it|"
+    r"that'?s (?:all|it|great|perfect|everything)|that (?:was|is) (?:all|it|quick|fast|helpful)|"
+    r"you(?:'?ve| have) been (?:very |really |so )?helpful|much appreciated|appreciate it|"
+    r"have a (?:nice|good|great) (?:day|one|weekend)|all sorted|problem solved|"
+    r"gracias|merci(?: beaucoup)?|danke(?: schön| sehr)?|vielen dank)[\s,.!:;)\-]*)+$",
+    re.IGNORECASE,
+)
+
+
+def courtesy_only(text: str) -> bool:
+    """Whether the message only thanks or greets, asking for nothing."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return bool(lines) and len(text) <= 200 and all(_COURTESY.match(line.strip()) for line in lines)
