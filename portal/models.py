@@ -210,6 +210,7 @@ class Order(db.Model):
     payment_method: Mapped[str] = mapped_column(String(16), default=PaymentMethod.CARD.value)
     carrier: Mapped[str | None] = mapped_column(String(40))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    delivery_address: Mapped[str | None] = mapped_column(String(200))
 
     customer: Mapped[User] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(
@@ -429,6 +430,23 @@ class Cancellation(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
     payment_reference: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship()
+
+
+class AddressChange(db.Model):
+    """An order sent to another delivery address before it shipped (old and new kept for audit)."""
+
+    __tablename__ = "address_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    old_address: Mapped[str | None] = mapped_column(String(200))
+    new_address: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship()

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from tools import cancel as _cancel
+from tools import change_address as _change_address
 from tools import escalate as _escalate
 from tools import order_status as _order_status
 from tools import refund as _refund
 from tools import replacement as _replacement
 from tools.cancel import cancel
+from tools.change_address import change_address
 from tools.escalate import escalate
 from tools.order_status import order_status
 from tools.refund import refund
@@ -37,6 +39,7 @@ TOOLS = {
     "cancel": cancel,
     "replacement": replacement,
     "order_status": order_status,
+    "change_address": change_address,
     "escalate": escalate,
 }
 
@@ -45,6 +48,7 @@ MODEL_ARGS = {
     "cancel": _cancel.MODEL_ARGS,
     "replacement": _replacement.MODEL_ARGS,
     "order_status": _order_status.MODEL_ARGS,
+    "change_address": _change_address.MODEL_ARGS,
     "escalate": _escalate.MODEL_ARGS,
 }
 
@@ -53,6 +57,7 @@ POLICIES = {
     "cancel": _cancel.POLICY,
     "replacement": _replacement.POLICY,
     "order_status": _order_status.POLICY,
+    "change_address": _change_address.POLICY,
     "escalate": _escalate.POLICY,
 }
 
@@ -76,6 +81,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolResult",
     "cancel",
+    "change_address",
     "clean_args",
     "escalate",
     "format_money",

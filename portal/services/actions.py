@@ -119,9 +119,9 @@ def _key(request: _Request, order) -> str | None:
         return None
     if request.ticket_id is None:  # no ticket (e.g. a script): no natural key, so no deduplication
         return f"adhoc:{uuid.uuid4().hex}"
-    return effects.idempotency_key(
-        request.ticket_id, request.tool, order.number, request.args.get("item_names")
-    )
+    # A new address is part of the request: asking for a second, different address is a new change.
+    named = [request.args["address"]] if request.tool == "change_address" else request.args.get("item_names")
+    return effects.idempotency_key(request.ticket_id, request.tool, order.number, named)
 
 
 def _call_tool(request: _Request, order) -> Decision | Refusal:
@@ -187,6 +187,8 @@ def _write_effect(request: _Request, decision: Decision, order, key: str):
         return effects.record_cancellation(decision, order, **common)
     if request.tool == "replacement":
         return effects.record_replacement(decision, order, **common)
+    if request.tool == "change_address":
+        return effects.record_address_change(decision, order, **common)
     return None  # order_status changes nothing
 
 

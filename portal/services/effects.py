@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import (
+    AddressChange,
     Cancellation,
     Order,
     OrderStatus,
@@ -23,7 +24,12 @@ from portal.services.payments import Payout, get_provider
 from portal.tickets import response_due
 from tools import Decision
 
-EFFECT_MODELS = {"refund": Refund, "cancel": Cancellation, "replacement": Replacement}
+EFFECT_MODELS = {
+    "refund": Refund,
+    "cancel": Cancellation,
+    "replacement": Replacement,
+    "change_address": AddressChange,
+}
 _REPLACEMENT_REASONS = {"wrong_item": "wrong"}  # the column's vocabulary: damaged | defective | wrong
 
 
@@ -102,6 +108,24 @@ def record_cancellation(
     order.cancelled_at = now
     db.session.add(cancellation)
     return cancellation
+
+
+def record_address_change(
+    decision: Decision, order: Order, *, ticket_id, key: str, now: datetime
+) -> AddressChange:
+    """An AddressChange row (old and new address) and the order's new delivery address."""
+    change = AddressChange(
+        idempotency_key=key,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        ticket_id=ticket_id,
+        old_address=order.delivery_address,
+        new_address=decision.details["address"],
+        created_at=now,
+    )
+    order.delivery_address = change.new_address
+    db.session.add(change)
+    return change
 
 
 def record_replacement(

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from portal.extensions import db
-from portal.models import ActionDecision, Cancellation, Order, Refund, RefundStatus, Replacement
+from portal.models import (
+    ActionDecision,
+    AddressChange,
+    Cancellation,
+    Order,
+    Refund,
+    RefundStatus,
+    Replacement,
+)
 from portal.services.audit import ActionResult
 from tools import POLICIES, messages
 
 
-def replay(request: Any, effect: Refund | Cancellation | Replacement) -> ActionResult:
+def replay(request: Any, effect: Refund | Cancellation | Replacement | AddressChange) -> ActionResult:
     """Return what the first request did, and log that the request came again (nothing else changes)."""
     order = db.session.get(Order, effect.order_id)
     outcome, message, amount = _describe(effect, order)
@@ -50,4 +58,6 @@ def _describe(effect, order: Order) -> tuple[str, str, Any]:
     if isinstance(effect, Cancellation):
         text = messages.cancelled(order.number, effect.amount, effect.currency, effect.method)
         return "done", text, effect.amount
+    if isinstance(effect, AddressChange):
+        return "done", f"The delivery address of order {order.number} is now: {effect.new_address}.", None
     return "done", messages.replacement_sent(order.number, list(effect.items)), None

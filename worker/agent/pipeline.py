@@ -252,6 +252,7 @@ _DONE = {
     "cancel": "Order {n} cancelled; {amount} returned",
     "replacement": "Replacement sent for order {n}",
     "order_status": "Looked up the status of order {n}",
+    "change_address": "Delivery address of order {n} changed",
 }
 
 

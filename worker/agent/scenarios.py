@@ -27,6 +27,7 @@ from sqlalchemy import select
 from portal import queue
 from portal.extensions import db
 from portal.models import (
+    AddressChange,
     AgentRun,
     AuthorKind,
     Cancellation,
@@ -60,7 +61,12 @@ class ScenarioResult:
     reply: str = ""
     citations: list[str] = field(default_factory=list)
     effects: dict[str, list[Any]] = field(
-        default_factory=lambda: {"refunds": [], "cancellations": [], "replacements": []}
+        default_factory=lambda: {
+            "refunds": [],
+            "cancellations": [],
+            "replacements": [],
+            "address_changes": [],
+        }
     )
     errors: list[str] = field(default_factory=list)
     stretch: bool = False
@@ -243,6 +249,9 @@ def effects(ticket_id: int) -> dict[str, list[Any]]:
     refunds = db.session.scalars(select(Refund).where(Refund.ticket_id == ticket_id).order_by(Refund.id))
     cancellations = db.session.scalars(select(Cancellation).where(Cancellation.ticket_id == ticket_id))
     replacements = db.session.scalars(select(Replacement).where(Replacement.ticket_id == ticket_id))
+    moves = db.session.scalars(
+        select(AddressChange).where(AddressChange.ticket_id == ticket_id).order_by(AddressChange.id)
+    )
     return {
         "refunds": [
             {"order": r.order.number, "amount": str(r.amount)}
@@ -251,11 +260,12 @@ def effects(ticket_id: int) -> dict[str, list[Any]]:
         ],
         "cancellations": [c.order.number for c in cancellations],
         "replacements": [r.order.number for r in replacements],
+        "address_changes": [{"order": m.order.number, "address": m.new_address} for m in moves],
     }
 
 
 def _any_effect(ticket_id: int) -> bool:
-    for model in (Refund, Cancellation, Replacement):
+    for model in (Refund, Cancellation, Replacement, AddressChange):
         if db.session.scalars(select(model.id).where(model.ticket_id == ticket_id)).first() is not None:
             return True
     return False
@@ -276,6 +286,8 @@ def grade(result: ScenarioResult, scenario: Mapping[str, Any], customer: Mapping
         errors.append(f"escalated: expected {bool(expect['escalated'])}, got {result.escalated}")
     if "language" in expect and result.language != expect["language"]:
         errors.append(f"language: expected {expect['language']!r}, got {result.language!r}")
+    if expect.get("new_address") and not _address_changed(result, expect["new_address"]):
+        errors.append(f"new_address: {expect['new_address']!r} not among {result.effects['address_changes']}")
     if expect.get("cites") and expect["cites"] not in result.citations:
         errors.append(f"cites: expected {expect['cites']!r} among {result.citations}")
     _grade_reply(result, expect, scenario, customer)
@@ -289,6 +301,10 @@ def grade_turn(result: ScenarioResult, expect: Mapping[str, Any], customer) -> l
     probe.ticket_id = None
     grade(probe, {"expect": {k: v for k, v in expect.items() if k != "effects_none"}}, customer)
     return probe.errors
+
+
+def _address_changed(result: ScenarioResult, wanted: str) -> bool:
+    return any(wanted.casefold() in c["address"].casefold() for c in result.effects["address_changes"])
 
 
 def _effects_happened(result: ScenarioResult) -> bool:

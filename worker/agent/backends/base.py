@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # the NLU package is only needed for the type
     from worker.agent.nlu import Triage
 
 # What the agent did, as the scenario format and AgentRun.action name it.
-TOOL_ACTIONS = ("refund", "cancel", "replacement", "order_status")
+TOOL_ACTIONS = ("refund", "cancel", "replacement", "order_status", "change_address")
 ACTIONS = (*TOOL_ACTIONS, "answer", "clarify", "escalate")
 
 

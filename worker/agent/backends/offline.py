@@ -14,6 +14,7 @@ from typing import Any
 from tools import OrderSnapshot
 from worker.agent.backends.base import TOOL_ACTIONS, AgentContext, Backend, BackendResult, Citation, Toolbox
 from worker.agent.nlu import item_mentions
+from worker.agent.nlu.extract import new_address
 from worker.agent.passages import answer_passage
 
 # triage.escalation_reason → the escalate tool's category, and the note staff read.
@@ -31,6 +32,7 @@ _FITTING_STATUSES = {
     "replacement": ("delivered",),
     "cancel": ("pending",),
     "order_status": ("pending", "shipped"),
+    "change_address": ("pending",),
 }
 _PROBLEMS = {"damaged": "damaged", "defective": "defective", "wrong": "wrong_item"}
 # "I ordered a blue one but got a red one": a wrong item the classifier's keywords can miss.
@@ -153,7 +155,7 @@ def act(ctx: AgentContext, toolbox: Toolbox, action: str) -> BackendResult:
         return clarify_order(action, candidates)
     args = tool_args(ctx, action, number)
     if args is None:
-        return clarify_problem(number)
+        return clarify_address(number) if action == "change_address" else clarify_problem(number)
     outcome = toolbox.call(action, args)
     return BackendResult(
         action=action,
@@ -189,6 +191,12 @@ def tool_args(ctx: AgentContext, action: str, number: str) -> dict[str, Any] | N
         args.update({"item_names": items, "reason": reason})
     elif action == "cancel":
         args["reason"] = reason
+    elif action == "change_address":
+        # Read from the redacted text: street addresses are not redacted today. When they are, the
+        # address must come from the customer's own words through the toolbox, never the model.
+        args["address"] = new_address(ctx.text)
+        if not args["address"]:
+            return None
     elif action == "replacement":
         problem = _PROBLEMS.get(ctx.triage.replacement_reason or "")
         if problem is None and _WRONG_ITEM_HINT.search(ctx.text):
@@ -213,6 +221,7 @@ _CLARIFY_LEADS = {
     "cancel": "I'd be glad to help with a cancellation.",
     "replacement": "I'd be glad to help with a replacement.",
     "order_status": "I'd be glad to check on your order.",
+    "change_address": "I'd be glad to change the delivery address.",
 }
 
 
@@ -241,6 +250,15 @@ def clarify_problem(number: str) -> BackendResult:
         "damaged, does it not work, or did we send the wrong item?"
     )
     return BackendResult(action="clarify", reply=reply, order_number=number, cited_policies=["replacements"])
+
+
+def clarify_address(number: str) -> BackendResult:
+    """An address change needs the new address."""
+    reply = (
+        f"I can change the delivery address of order {number} while it hasn't shipped. What is the new "
+        "address (street and number, city and postcode)?"
+    )
+    return BackendResult(action="clarify", reply=reply, order_number=number, cited_policies=["shipping"])
 
 
 def describe(order: OrderSnapshot) -> str:

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from worker.agent.nlu import signals
-from worker.agent.nlu.extract import extract_order_numbers, item_mentions
+from worker.agent.nlu.extract import asks_address_change, extract_order_numbers, item_mentions
 from worker.agent.nlu.intents import fine_intent
 from worker.agent.nlu.language import detect_language
 
@@ -84,9 +84,13 @@ def triage(text: str) -> Triage:
     reason = signals.escalation_reason(text, action)
     if reason in _FORCED_ESCALATION and action != "escalate":
         action, confidence = "escalate", max(probs.get("escalate", 0.0), _RULE_CONFIDENCE)
+    elif asks_address_change(text) and action != "refund" and not signals.replacement_reason(text):
+        # The classifier was trained before this tool existed; the rule reads the request.
+        action, confidence = "change_address", max(confidence, _RULE_CONFIDENCE)
     mood = signals.sentiment(text)
     damage = signals.replacement_reason(text)
-    intent = fine_intent(action, text, damage, reason)
+    intent = "change_address/change_shipping_address" if action == "change_address" else None
+    intent = intent or fine_intent(action, text, damage, reason)
     detail = intent.partition("/")[2] or None
     return Triage(
         action=action,

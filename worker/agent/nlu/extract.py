@@ -92,3 +92,29 @@ def item_mentions(text: str, item_names: Iterable[str]) -> list[str]:
         if parts and (hits := len(parts & words)):
             scored.append((-hits / len(parts), index, name))
     return [name for _, _, name in sorted(scored)]
+
+
+# "ship it to 8 Harbour Road, Bristol BS1 5TT instead": a house number, then the street and town up
+# to the end of the sentence (or "instead", "please", "rather").
+_NEW_ADDRESS = re.compile(
+    r"\b(?:to|at|is now|address is|new address:?)\s+(\d{1,5}[A-Za-z]?,?\s+[^.?!\n]{3,150}?)"
+    r"(?=\s+(?:instead|please|rather|thanks?)\b|\s*[.?!\n]|\s*$)",
+    re.IGNORECASE,
+)
+_ADDRESS_CHANGE = re.compile(
+    r"\b(?:change|update|correct|fix|edit)\b[^.?!]{0,40}\b(?:delivery|shipping|postal)?\s*address\b|"
+    r"\b(?:ship|send|deliver|redirect)\w*\b[^.?!]{0,60}\bto\s+\d{1,5}[A-Za-z]?,?\s+\w+|"
+    r"\bnew\s+(?:delivery\s+|shipping\s+)?address\b|\bwrong\s+address\b",
+    re.IGNORECASE,
+)
+
+
+def new_address(text: str) -> str | None:
+    """The delivery address the customer writes in the message, if any."""
+    match = _NEW_ADDRESS.search(text)
+    return " ".join(match.group(1).split()).strip(" ,") if match else None
+
+
+def asks_address_change(text: str) -> bool:
+    """Whether the message asks to send an order to another address."""
+    return bool(_ADDRESS_CHANGE.search(text))
