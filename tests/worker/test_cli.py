@@ -109,7 +109,12 @@ def test_eval_json_lines_and_exit_code(cli, sqlite_app, tmp_path):
     }
     assert all(set(r) == keys for r in rows)
     ok = rows[0]
-    assert ok["passed"] and ok["effects"] == {"refunds": [], "cancellations": ["Z200"], "replacements": []}
+    assert ok["passed"] and ok["effects"] == {
+        "refunds": [],
+        "cancellations": ["Z200"],
+        "replacements": [],
+        "address_changes": [],
+    }
     assert ok["citations"] == ["cancellations"] and ok["amount"] == "60.00"
     assert not rows[1]["passed"] and rows[1]["errors"] == ["action: expected 'refund', got 'answer'"]
     with sqlite_app.app_context():  # the scratch database, never the configured one
