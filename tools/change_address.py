@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tools import messages
 from tools._rules import order_not_found, owned
 from tools.types import Decision, OrderSnapshot, PolicyLimits, Refusal, ToolResult
 
@@ -54,11 +55,10 @@ def change_address(
         return Refusal("change_address", "address_incomplete", text, POLICY, order.number)
     if order.status != "pending":
         return _too_late(order)
-    text = f"The delivery address of order {order.number} is now: {address}."
     return Decision(
         "change_address",
         "done",
-        text,
+        messages.address_changed(order.number, address),
         POLICY,
         order.number,
         effects=("address_change",),

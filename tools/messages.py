@@ -54,6 +54,11 @@ def cancelled(number: str, amount: Decimal, currency: str, method: str) -> str:
     )
 
 
+def address_changed(number: str, address: str) -> str:
+    """The customer-facing line for an order sent to a new delivery address."""
+    return f"The delivery address of order {number} is now: {address}."
+
+
 def replacement_sent(number: str, item_names: list[str]) -> str:
     """A free replacement on its way."""
     return (

@@ -59,5 +59,5 @@ def _describe(effect, order: Order) -> tuple[str, str, Any]:
         text = messages.cancelled(order.number, effect.amount, effect.currency, effect.method)
         return "done", text, effect.amount
     if isinstance(effect, AddressChange):
-        return "done", f"The delivery address of order {order.number} is now: {effect.new_address}.", None
+        return "done", messages.address_changed(order.number, effect.new_address), None
     return "done", messages.replacement_sent(order.number, list(effect.items)), None

@@ -21,6 +21,7 @@ def test_a_pending_order_is_redirected_once_and_logged(shop):
         "change_address", ticket, customer, order_number=number, address="8 Harbour Road, Bristol"
     )
     assert first.outcome == "done" and again.replayed and again.effect_id == first.effect_id
+    assert again.message == first.message and "8 Harbour Road, Bristol" in first.message
     assert order_row(number).delivery_address == "8 Harbour Road, Bristol"
     change = db.session.scalars(select(AddressChange)).one()
     assert (change.old_address, change.new_address, change.ticket_id) == (
