@@ -1,8 +1,9 @@
 """Offline understanding of a customer's message: what they want, about which order, how urgently.
 
-`triage(text)` combines a classifier trained on the project's own examples (the action) with
-rules (order numbers, sentiment, reasons, priority). It needs no network and is deterministic.
-Pass it redacted text: it only reads, it never stores.
+`triage(text)` combines a classifier trained on the project's own examples (the intent, one of
+taxonomy.INTENTS, and from it the action) with rules (order numbers, sentiment, reasons,
+priority, language). It needs no network and is deterministic. Pass it redacted text: it only
+reads, it never stores.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 
 from worker.agent.nlu import signals
 from worker.agent.nlu.extract import asks_address_change, extract_order_numbers, item_mentions
-from worker.agent.nlu.intents import fine_intent
+from worker.agent.nlu.intents import answer_topic, fine_intent
 from worker.agent.nlu.language import detect_language
+from worker.agent.nlu.taxonomy import ACTION, TOPIC
 
 __all__ = ["Triage", "extract_order_numbers", "item_mentions", "triage", "warm_up"]
 
@@ -28,6 +30,7 @@ class Triage:
     """What the classifier and rules read from one message."""
 
     action: str
+    # One of taxonomy.INTENTS (the customer-service taxonomy of ../shared/scenarios/INTENTS.md).
     intent: str
     confidence: float
     sentiment: float
@@ -41,27 +44,45 @@ class Triage:
     language: str = "en"
     # For questions answered from policy: the stem of the policy page that holds the answer.
     topic: str | None = None
-    # A finer reason under the action (e.g. damaged_item, changed_mind), when one is said.
+    # A finer reason under the action (e.g. damaged_item, changed_mind, tracking), when one is said.
     detail: str | None = None
 
 
 def warm_up(cache_dir: str | os.PathLike | None = None) -> None:
     """Load or train the classifier now rather than on the first ticket.
 
-    With `cache_dir` (the app's instance folder, say) a trained model is saved there as plain
-    arrays keyed by a hash of the data and code, and later processes load it in milliseconds.
+    A trained model is saved in `cache_dir` (default: the machine's cache,
+    `$SUPPORTOPS_CACHE_DIR` or ~/.cache/supportops) as plain arrays keyed by a hash of the data
+    and code, and later processes load it in milliseconds.
     """
     from worker.agent.nlu.model import get_model
 
     get_model(cache_dir)
 
 
-def _classify(text: str) -> tuple[str, float, dict[str, float]]:
-    from worker.agent.nlu.model import get_model
+def _classify(text: str) -> tuple[str, str, float, dict[str, float]]:
+    """(action, intent, the action's probability, action probabilities)."""
+    from worker.agent.nlu.model import action_probabilities, get_model
 
-    probs = get_model().probabilities(text)
-    action = max(probs, key=probs.__getitem__)
-    return action, probs[action], probs
+    intents = get_model().probabilities(text)
+    actions = action_probabilities(intents)
+    action = max(actions, key=actions.__getitem__)
+    intent = max((i for i in intents if ACTION[i] == action), key=intents.__getitem__)
+    return action, intent, actions[action], actions
+
+
+# Why an escalating intent goes to a person (the offline backend turns it into the tool's category).
+_INTENT_REASON = {
+    "contact_human_agent": "requested_human",
+    "complaint": "complaint",
+    "payment_issue": "payment_issue",
+    "change_order": "change_order",
+}
+_FORCED_INTENT = {
+    "requested_human": "contact_human_agent",
+    "legal_threat": "complaint",
+    "chargeback": "complaint",
+}
 
 
 def _courtesy(text: str) -> Triage:
@@ -76,28 +97,44 @@ def _courtesy(text: str) -> Triage:
     )
 
 
+def _topic(action: str, intent: str, text: str) -> str | None:
+    """The policy page that answers a question (None for actions and answers that cite none)."""
+    if intent in TOPIC:
+        return TOPIC[intent]
+    if action != "answer" or intent in ("greeting", "review"):
+        return None
+    topic = answer_topic(text)
+    return None if topic == "general" else topic
+
+
 def triage(text: str) -> Triage:
     """Read a (redacted) customer message: action, intent, confidence, sentiment, priority, orders."""
     if signals.courtesy_only(text):
         return _courtesy(text)
-    action, confidence, probs = _classify(text)
+    action, intent, confidence, probs = _classify(text)
     reason = signals.escalation_reason(text, action)
-    if reason in _FORCED_ESCALATION and action != "escalate":
-        action, confidence = "escalate", max(probs.get("escalate", 0.0), _RULE_CONFIDENCE)
-    elif asks_address_change(text) and action != "refund" and not signals.replacement_reason(text):
-        # The classifier was trained before this tool existed; the rule reads the request.
-        action, confidence = "change_address", max(confidence, _RULE_CONFIDENCE)
-    mood = signals.sentiment(text)
     damage = signals.replacement_reason(text)
-    intent = "change_address/change_shipping_address" if action == "change_address" else None
-    intent = intent or fine_intent(action, text, damage, reason)
-    detail = intent.partition("/")[2] or None
+    if reason in _FORCED_ESCALATION and action != "escalate":
+        action, intent = "escalate", _FORCED_INTENT[reason]
+        confidence = max(probs.get("escalate", 0.0), _RULE_CONFIDENCE)
+    elif asks_address_change(text) and action not in ("refund", "change_address") and not damage:
+        # "Send it to 5 Elm St instead" is a concrete request the rule reads even when the
+        # classifier leans elsewhere.
+        action, intent, confidence = (
+            "change_address",
+            "change_shipping_address",
+            max(confidence, _RULE_CONFIDENCE),
+        )
+    if action == "escalate" and reason in (None, "out_of_scope", "complaint"):
+        reason = _INTENT_REASON.get(intent, reason)
+    mood = signals.sentiment(text)
+    detail = fine_intent(action, text, damage, reason).partition("/")[2] or None
     return Triage(
         action=action,
         intent=intent,
         detail=detail,
         language=detect_language(text),
-        topic=detail if action == "answer" and detail != "general" else None,
+        topic=_topic(action, intent, text),
         confidence=round(confidence, 3),
         sentiment=mood,
         priority=signals.priority(action, reason, mood, text),

@@ -1,11 +1,13 @@
 """The project's own labelled triage examples: hand-written messages plus template fills.
 
-Files in `data/`: `train.tsv` (hand-written, `label<TAB>text`), `templates.json` (templates ×
-slot values, expanded deterministically), `context.json` (background and courtesy sentences
-that some training examples are retold with), and hand-written evaluation files that share no
-text with training: `validation.tsv` (used while developing), `holdout.tsv`, `fresh.tsv`
-(real e-mail styles, written before the 2nd version of the classifier; its header holds the
-labelling conventions) and `fresh2.tsv` (written after it, never used for tuning).
+Training files in `data/`: `intents/*.tsv` (hand-written, `intent<TAB>text`, the intents of
+taxonomy.py), `templates.json` (templates × slot values, expanded deterministically, keyed by
+intent) and `context.json` (background and courtesy sentences that some training examples are
+retold with). Evaluation files, labelled by action (`action<TAB>text`), share no text with
+training (tests/worker/test_training_data.py checks it): `validation.tsv` (used while
+developing), `holdout.tsv`, `fresh.tsv` (real e-mail styles; its header holds the labelling
+conventions) and `fresh2.tsv`, and the intent-labelled `eval/*.tsv` sets written after the
+current model was fixed.
 """
 
 from __future__ import annotations
@@ -16,15 +18,24 @@ import random
 import re
 from pathlib import Path
 
+from worker.agent.nlu.taxonomy import INTENTS
+
 DATA_DIR = Path(__file__).with_name("data")
 ACTIONS = ("refund", "cancel", "replacement", "order_status", "answer", "escalate", "clarify")
 _SLOT = re.compile(r"\{(\w+)\}")
 _SEED = 20240611
 _PER_TEMPLATE = 6
 _IN_CONTEXT_SHARE = 0.35
+# Messages that ask for nothing stay as they are (a story around them would be a request).
+_NO_REQUEST = frozenset({"vague", "greeting"})
 
 
-def load_tsv(name: str) -> list[tuple[str, str]]:
+def training_files() -> list[Path]:
+    """The hand-written intent-labelled training files."""
+    return sorted((DATA_DIR / "intents").glob("*.tsv"))
+
+
+def load_tsv(name: str, labels: tuple[str, ...] = ACTIONS) -> list[tuple[str, str]]:
     """(text, label) pairs from a `label<TAB>text` file in data/; '#' lines are comments.
 
     A literal `\\n` in a text is a line break, so whole e-mails fit on one line.
@@ -34,7 +45,7 @@ def load_tsv(name: str) -> list[tuple[str, str]]:
         if not line.strip() or line.startswith("#"):
             continue
         label, _, text = line.partition("\t")
-        if label not in ACTIONS or not text.strip():
+        if label not in labels or not text.strip():
             raise ValueError(f"{name}:{number}: bad line {line!r}")
         pairs.append((text.strip().replace("\\n", "\n"), label))
     return pairs
@@ -75,14 +86,14 @@ def in_context(examples: list[tuple[str, str, str]], seed: int = _SEED) -> list[
     rng = random.Random(seed)
     out = []
     for text, label, group in examples:
-        if label == "clarify" or rng.random() >= _IN_CONTEXT_SHARE:
+        if label in _NO_REQUEST or rng.random() >= _IN_CONTEXT_SHARE:
             continue
         before = rng.choice(spec["before"])
         after = rng.choice(spec["after"]) if rng.random() < 0.5 else ""
         out.append((f"{before} {text} {after}".strip(), label, group))
     # background alone is still no request
     out.extend(
-        (f"{b} {a}".strip(), "clarify", "context:alone")
+        (f"{b} {a}".strip(), "vague", "context:alone")
         for b in spec["before"][::3]
         for a in ("", *spec["after"][:2])
     )
@@ -96,7 +107,11 @@ def training_examples() -> list[tuple[str, str, str]]:
     cross-validation can keep template siblings (and an example told in context) on the same
     side of a split.
     """
-    handwritten = [(text, label, f"line:{n}") for n, (text, label) in enumerate(load_tsv("train.tsv"))]
+    handwritten = [
+        (text, label, f"{path.stem}:{n}")
+        for path in training_files()
+        for n, (text, label) in enumerate(load_tsv(f"intents/{path.name}", INTENTS))
+    ]
     seen: dict[str, tuple[str, str, str]] = {}
     for triple in handwritten + template_examples() + in_context(handwritten):
         seen.setdefault(triple[0], triple)
@@ -106,6 +121,7 @@ def training_examples() -> list[tuple[str, str, str]]:
 def fingerprint() -> str:
     """Hash of the training data files, to key a cached model."""
     digest = hashlib.sha256()
-    for name in ("train.tsv", "templates.json", "context.json"):
-        digest.update((DATA_DIR / name).read_bytes())
+    for path in [*training_files(), DATA_DIR / "templates.json", DATA_DIR / "context.json"]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

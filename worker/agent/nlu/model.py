@@ -1,4 +1,10 @@
-"""The action classifier: TF-IDF word and character n-grams with a linear SVM.
+"""The intent classifier: TF-IDF word and character n-grams plus MiniLM sentence vectors, one linear SVM.
+
+It predicts one of the intents of taxonomy.py; the action is the intent's (summing the
+probabilities of the intents that share an action). The n-grams read the exact words, typos
+included; the sentence vectors (static_vectors.py) carry meaning across wording we never wrote
+("money back" is near "refund", "parcel" near "package"). Without the model package installed
+the classifier runs on the n-grams alone.
 
 Trained in-process from the project's own examples the first time it is needed (about a
 second of CPU plus importing scikit-learn), or loaded from a cache file (plain arrays and JSON,
@@ -31,18 +37,19 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from worker.agent.nlu import dataset, message
+from worker.agent.nlu import dataset, message, static_vectors
 from worker.agent.nlu import extract as extract_module
 from worker.agent.nlu.extract import mask_order_numbers
+from worker.agent.nlu.taxonomy import ACTION
 
 log = logging.getLogger(__name__)
 
 _RANDOM_STATE = 0
-_SVM_C = 2.0
+_SVM_C = 1.0
 # Two folds fit the same temperature as three or five here, at a third of the cost.
 _FOLDS = 2
 _lock = threading.Lock()
@@ -64,6 +71,7 @@ _REWRITES = (
     (_NOT_MONEY, " qqnomoney "),
     # "different in person" is about how an item looks, not a wish to talk to someone
     (re.compile(r"\bin person\b"), " in reality "),
+    (re.compile(r"\{\{[^}]*\}\}"), " slot "),
     (re.compile(r"\[card[^\]]*\]"), " cardnum "),
     (re.compile(r"\[(email|phone|iban|ssn|ip|name)\]"), r" \1 "),
     (
@@ -120,10 +128,23 @@ _ANALYZERS = {"words": word_ngrams, "chars": char_ngrams}
 _BLOCKS = (("words", "text"), ("chars", "text"), ("words", "focus"))
 
 
+# Sentence vectors of the same two views, scaled against the unit-norm n-gram blocks.
+_VECTOR_VIEWS = ("text", "focus")
+_VECTOR_SCALE = 1.0
+
+
 def views(text: str) -> dict[str, str]:
     """The normalised views of a message that the feature blocks read."""
     body = message.clean(text)
     return {"text": normalise(body), "focus": normalise(message.focus(body))}
+
+
+def vector_views(text: str) -> dict[str, Any]:
+    """The sentence vectors of the whole message and of its ask, or {} without the model."""
+    if not static_vectors.available():
+        return {}
+    body = mask_order_numbers(message.clean(text))
+    return {"text": static_vectors.embed(body), "focus": static_vectors.embed(message.focus(body))}
 
 
 @dataclass
@@ -152,21 +173,37 @@ class _Block:
 
 
 @dataclass
+class _VectorBlock:
+    """The sentence vector of one view and its slice of the SVM weights."""
+
+    view: str
+    weights: Any  # numpy array, classes x 384
+
+    def scores(self, vector: Any) -> Any:
+        return self.weights @ (vector * _VECTOR_SCALE)
+
+
+@dataclass
 class ActionModel:
-    """A fitted linear classifier over several feature blocks."""
+    """A fitted linear classifier over several feature blocks; its labels are intents."""
 
     labels: tuple[str, ...]
     blocks: list[_Block]
     intercept: Any  # numpy array
     temperature: float
+    vector_blocks: list[_VectorBlock] = field(default_factory=list)
 
     def scores(self, text: str) -> Any:
         """Raw SVM scores per class for one message."""
         seen = views(text)
-        return self.intercept + sum(block.scores(seen[block.view]) for block in self.blocks)
+        total = self.intercept + sum(block.scores(seen[block.view]) for block in self.blocks)
+        if self.vector_blocks:
+            vectors = vector_views(text)
+            total = total + sum(block.scores(vectors[block.view]) for block in self.vector_blocks)
+        return total
 
     def probabilities(self, text: str) -> dict[str, float]:
-        """Class probabilities for one message."""
+        """Intent probabilities for one message."""
         return dict(zip(self.labels, _softmax(self.scores(text), self.temperature), strict=True))
 
     def save(self, path: Path) -> None:
@@ -181,9 +218,12 @@ class ActionModel:
                 for b in self.blocks
             ],
         }
+        meta["vector_views"] = [b.view for b in self.vector_blocks]
         arrays = {"intercept": self.intercept, "meta": np.array(json.dumps(meta))}
         for n, block in enumerate(self.blocks):
             arrays[f"idf{n}"], arrays[f"weights{n}"] = block.idf, block.weights
+        for n, vector_block in enumerate(self.vector_blocks):
+            arrays[f"vectors{n}"] = vector_block.weights
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # unique: several workers may warm up at once
         np.savez_compressed(tmp, **arrays)
         os.replace(tmp, path)
@@ -205,7 +245,20 @@ class ActionModel:
                 )
                 for n, b in enumerate(meta["blocks"])
             ]
-            return cls(tuple(meta["labels"]), blocks, data["intercept"], float(meta["temperature"]))
+            vector_blocks = [
+                _VectorBlock(view, data[f"vectors{n}"]) for n, view in enumerate(meta.get("vector_views", []))
+            ]
+            return cls(
+                tuple(meta["labels"]), blocks, data["intercept"], float(meta["temperature"]), vector_blocks
+            )
+
+
+def action_probabilities(intents: dict[str, float]) -> dict[str, float]:
+    """Action probabilities: the sum over the intents that lead to each action."""
+    actions: dict[str, float] = {}
+    for intent, p in intents.items():
+        actions[ACTION[intent]] = actions.get(ACTION[intent], 0.0) + p
+    return actions
 
 
 def _softmax(scores: Any, temperature: float) -> list[float]:
@@ -251,7 +304,7 @@ def _fit_temperature(scores: Any, labels: Sequence[str], classes: Sequence[str])
 def train(texts: Sequence[str], labels: Sequence[str], groups: Sequence[str]) -> ActionModel:
     """Fit the classifier; `groups` keep template siblings together in calibration folds."""
     import numpy as np
-    from scipy.sparse import hstack
+    from scipy.sparse import csr_matrix, hstack
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
     seen = [views(text) for text in texts]
@@ -259,7 +312,11 @@ def train(texts: Sequence[str], labels: Sequence[str], groups: Sequence[str]) ->
     matrices = [
         v.fit_transform([s[view] for s in seen]) for v, (_, view) in zip(vectorizers, _BLOCKS, strict=True)
     ]
-    features = hstack(matrices).tocsr()
+    dense = []
+    if static_vectors.available():
+        vectors = [vector_views(text) for text in texts]
+        dense = [csr_matrix(np.array([v[view] for v in vectors]) * _VECTOR_SCALE) for view in _VECTOR_VIEWS]
+    features = hstack(matrices + dense).tocsr()
     folds = GroupKFold(n_splits=_FOLDS)
     cv_scores = cross_val_predict(
         _svm(), features, labels, groups=groups, cv=folds, method="decision_function"
@@ -274,13 +331,19 @@ def train(texts: Sequence[str], labels: Sequence[str], groups: Sequence[str]) ->
         weights = np.ascontiguousarray(svm.coef_[:, start:end])
         blocks.append(_Block(name, view, vocabulary, vectorizer.idf_, weights))
         start = end
-    return ActionModel(classes, blocks, np.asarray(svm.intercept_), temperature)
+    vector_blocks = []
+    for view, matrix in zip(_VECTOR_VIEWS, dense, strict=False):
+        end = start + matrix.shape[1]
+        vector_blocks.append(_VectorBlock(view, np.ascontiguousarray(svm.coef_[:, start:end])))
+        start = end
+    return ActionModel(classes, blocks, np.asarray(svm.intercept_), temperature, vector_blocks)
 
 
 def cache_key() -> str:
     """Hash of the training data and of the code that turns it into a model."""
     digest = hashlib.sha256(dataset.fingerprint().encode())
-    for module in (__file__, extract_module.__file__, message.__file__):
+    digest.update(b"vectors" if static_vectors.available() else b"ngrams")
+    for module in (__file__, extract_module.__file__, message.__file__, static_vectors.__file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -300,9 +363,8 @@ def _train_from_data() -> ActionModel:
 
 
 def _load_or_train(cache_dir: str | os.PathLike | None) -> ActionModel:
-    if cache_dir is None:
-        return _train_from_data()
-    path = Path(cache_dir) / f"triage-model-{cache_key()}.npz"
+    # Training takes ~25 s of CPU, so by default every process of this machine shares one cache.
+    path = Path(cache_dir or static_vectors.cache_dir()) / f"triage-model-{cache_key()}.npz"
     if path.exists():
         try:
             return ActionModel.load(path)
@@ -318,7 +380,8 @@ def _load_or_train(cache_dir: str | os.PathLike | None) -> ActionModel:
 
 
 def get_model(cache_dir: str | os.PathLike | None = None) -> ActionModel:
-    """The shared model: loaded from `cache_dir` when cached there, else trained (thread-safe)."""
+    """The shared model: loaded from `cache_dir` (default: the machine's cache, see
+    static_vectors.cache_dir) when cached there, else trained and cached (thread-safe)."""
     global _model
     if _model is None:
         with _lock:
