@@ -45,7 +45,7 @@ def test_triage_prints_one_json_line_per_input_in_order(cli):
     result = cli("triage", "-", input="\n".join(json.dumps({"text": t}) for t in texts) + "\n")
     assert result.exit_code == 0, result.output
     rows = _lines(result.stdout)
-    assert len(rows) == 3 and all(set(r) == {"action", "intent", "confidence"} for r in rows)
+    assert len(rows) == 3 and all(set(r) == {"action", "intent", "confidence", "language"} for r in rows)
     assert [r["action"] for r in rows] == ["cancel", "answer", "escalate"]
     assert all(r["action"] in ACTIONS and 0 <= r["confidence"] <= 1 for r in rows)
 

@@ -43,7 +43,7 @@ def _emit(data: dict[str, Any]) -> None:
 @agent_cli.command("triage")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def triage_command(file: IO[str]) -> None:
-    """Classify each {"text": ...} line of FILE (- for stdin): action, intent, confidence."""
+    """Classify each {"text": ...} line of FILE (- for stdin): action, intent, confidence, language."""
     from worker.agent.backends import get_backend
     from worker.agent.redact import redact
 
@@ -53,7 +53,14 @@ def triage_command(file: IO[str]) -> None:
             _emit({"error": error})
             continue
         result = backend.triage(redact(text))
-        _emit({"action": result.action, "intent": result.intent, "confidence": result.confidence})
+        _emit(
+            {
+                "action": result.action,
+                "intent": result.intent,
+                "confidence": result.confidence,
+                "language": result.language,
+            }
+        )
 
 
 @agent_cli.command("redact")

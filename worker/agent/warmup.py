@@ -19,7 +19,7 @@ def warm_up(app: Flask) -> None:
             from worker.agent.backends import get_backend
             from worker.agent.retrieval import load_index
 
-            nlu.warm_up(app.instance_path)  # loads the cached classifier (trains and caches it once)
+            nlu.warm_up()  # loads the classifier from the machine cache (trains and caches it once)
             get_backend(app.config).triage("warm up")
             load_index(app.config, app.instance_path)
     except Exception:  # the worker must start anyway; a ticket will surface the problem with a retry

@@ -24,6 +24,8 @@ ESCALATION_CATEGORIES = {
     "legal_threat": ("legal_threat", "The customer mentions legal action."),
     "chargeback": ("chargeback", "The customer mentions a chargeback or a bank dispute."),
     "out_of_scope": ("not_covered", "The customer asks for something no tool or policy covers."),
+    "payment_issue": ("other", "The customer reports a problem with a payment."),
+    "change_order": ("not_covered", "The customer asks to change the items of an order."),
 }
 _FORCED = ("legal_threat", "chargeback", "requested_human")
 # Which order statuses an action can apply to, to narrow "my order" down when none is named.

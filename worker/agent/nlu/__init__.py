@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from worker.agent.nlu import signals
-from worker.agent.nlu.extract import asks_address_change, extract_order_numbers, item_mentions
+from worker.agent.nlu.extract import asks_address_change, extract_order_numbers, item_mentions, new_address
 from worker.agent.nlu.intents import answer_topic, fine_intent
 from worker.agent.nlu.language import detect_language
 from worker.agent.nlu.taxonomy import ACTION, TOPIC
@@ -95,6 +95,10 @@ def _courtesy(text: str) -> Triage:
         priority="P4",
         language=detect_language(text),
     )
+
+
+def _names_new_address(text: str) -> bool:
+    return asks_address_change(text) and new_address(text) is not None
 
 
 def _topic(action: str, intent: str, text: str) -> str | None:

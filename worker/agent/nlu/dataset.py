@@ -21,7 +21,17 @@ from pathlib import Path
 from worker.agent.nlu.taxonomy import INTENTS
 
 DATA_DIR = Path(__file__).with_name("data")
-ACTIONS = ("refund", "cancel", "replacement", "order_status", "answer", "escalate", "clarify")
+ACTIONS = (
+    "refund",
+    "cancel",
+    "replacement",
+    "order_status",
+    "answer",
+    "escalate",
+    "clarify",
+    "change_address",
+    "invoice",
+)
 _SLOT = re.compile(r"\{(\w+)\}")
 _SEED = 20240611
 _PER_TEMPLATE = 6

@@ -115,6 +115,9 @@ def new_address(text: str) -> str | None:
     return " ".join(match.group(1).split()).strip(" ,") if match else None
 
 
+_OTHER_ADDRESS = re.compile(r"\b(?:e-?mail|ip|web|billing)\s+address", re.IGNORECASE)
+
+
 def asks_address_change(text: str) -> bool:
-    """Whether the message asks to send an order to another address."""
-    return bool(_ADDRESS_CHANGE.search(text))
+    """Whether the message asks to send an order to another address (not an e-mail address)."""
+    return bool(_ADDRESS_CHANGE.search(_OTHER_ADDRESS.sub("", text)))
