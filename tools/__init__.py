@@ -12,14 +12,18 @@ from typing import Any
 from tools import cancel as _cancel
 from tools import change_address as _change_address
 from tools import escalate as _escalate
+from tools import invoice as _invoice
 from tools import order_status as _order_status
 from tools import refund as _refund
+from tools import refund_status as _refund_status
 from tools import replacement as _replacement
 from tools.cancel import cancel
 from tools.change_address import change_address
 from tools.escalate import escalate
+from tools.invoice import invoice
 from tools.order_status import order_status
 from tools.refund import refund
+from tools.refund_status import refund_status
 from tools.replacement import replacement
 from tools.specs import ToolArgumentError, clean_args, function_spec, model_description
 from tools.types import (
@@ -28,6 +32,7 @@ from tools.types import (
     ItemSnapshot,
     OrderSnapshot,
     PolicyLimits,
+    RefundSnapshot,
     Refusal,
     ToolResult,
     format_money,
@@ -40,6 +45,8 @@ TOOLS = {
     "replacement": replacement,
     "order_status": order_status,
     "change_address": change_address,
+    "refund_status": refund_status,
+    "invoice": invoice,
     "escalate": escalate,
 }
 
@@ -49,6 +56,8 @@ MODEL_ARGS = {
     "replacement": _replacement.MODEL_ARGS,
     "order_status": _order_status.MODEL_ARGS,
     "change_address": _change_address.MODEL_ARGS,
+    "refund_status": _refund_status.MODEL_ARGS,
+    "invoice": _invoice.MODEL_ARGS,
     "escalate": _escalate.MODEL_ARGS,
 }
 
@@ -58,6 +67,8 @@ POLICIES = {
     "replacement": _replacement.POLICY,
     "order_status": _order_status.POLICY,
     "change_address": _change_address.POLICY,
+    "refund_status": _refund_status.POLICY,
+    "invoice": _invoice.POLICY,
     "escalate": _escalate.POLICY,
 }
 
@@ -77,6 +88,7 @@ __all__ = [
     "ItemSnapshot",
     "OrderSnapshot",
     "PolicyLimits",
+    "RefundSnapshot",
     "Refusal",
     "ToolArgumentError",
     "ToolResult",
@@ -86,10 +98,12 @@ __all__ = [
     "escalate",
     "format_money",
     "function_spec",
+    "invoice",
     "model_description",
     "money",
     "order_status",
     "refund",
+    "refund_status",
     "replacement",
     "tool_specs",
 ]

@@ -103,6 +103,23 @@ class PolicyLimits:
     replacement_window_days: int = 30
     replacements_per_order: int = 1
     sla_hours: float = 4.0
+    # Business days a refund takes to reach each payment method (low, high); (0, 0) is instant.
+    refund_days: Mapping[str, tuple[int, int]] = field(
+        default_factory=lambda: {"card": (5, 10), "paypal": (3, 5), "gift_card": (0, 0)}
+    )
+
+
+@dataclass(frozen=True)
+class RefundSnapshot:
+    """One refund of an order as the tools see it."""
+
+    amount: Decimal
+    currency: str
+    method: str
+    status: str  # issued | held | rejected
+    created_at: datetime
+    issued_at: datetime | None = None
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

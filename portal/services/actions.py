@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.models import ActionDecision, Ticket, utcnow
 from portal.services import effects, replay
 from portal.services.audit import ActionResult, Actor, log_action
-from portal.services.snapshots import customer_history, find_own_order, order_snapshot
+from portal.services.snapshots import customer_history, find_own_order, order_snapshot, refund_snapshots
 from portal.services.transaction import customer_transaction
 from tools import MODEL_ARGS, POLICIES, TOOLS, Decision, PolicyLimits, Refusal, ToolArgumentError, clean_args
 
@@ -129,6 +129,8 @@ def _call_tool(request: _Request, order) -> Decision | Refusal:
     kwargs = dict(request.args, customer_id=request.customer_id, limits=request.limits, now=request.now)
     if request.tool == "refund":
         kwargs["history"] = customer_history(request.customer_id, request.limits, request.now)
+    elif request.tool == "refund_status" and order is not None:
+        kwargs["refunds"] = refund_snapshots(order)
     return TOOLS[request.tool](snapshot, **kwargs)
 
 
@@ -189,7 +191,7 @@ def _write_effect(request: _Request, decision: Decision, order, key: str):
         return effects.record_replacement(decision, order, **common)
     if request.tool == "change_address":
         return effects.record_address_change(decision, order, **common)
-    return None  # order_status changes nothing
+    return None  # order_status, refund_status and invoice change nothing
 
 
 def _held_code(decision: Decision) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Order, Refund, RefundStatus, Replacement
-from tools import CustomerHistory, ItemSnapshot, OrderSnapshot, PolicyLimits
+from tools import CustomerHistory, ItemSnapshot, OrderSnapshot, PolicyLimits, RefundSnapshot
 
 
 def normalize_order_number(number: str | None) -> str:
@@ -35,6 +35,23 @@ def refunded_total(order_id: int) -> Decimal:
         Refund.order_id == order_id, Refund.status == RefundStatus.ISSUED.value
     )
     return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+
+
+def refund_snapshots(order: Order) -> tuple[RefundSnapshot, ...]:
+    """The order's refunds, oldest first, as the refund_status tool reads them."""
+    rows = db.session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at))
+    return tuple(
+        RefundSnapshot(
+            amount=r.amount,
+            currency=r.currency,
+            method=r.method,
+            status=r.status,
+            created_at=r.created_at,
+            issued_at=r.issued_at,
+            items=tuple(r.items or ()),
+        )
+        for r in rows
+    )
 
 
 def replacements_count(order_id: int) -> int:

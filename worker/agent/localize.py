@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from worker.agent.backends.base import BackendResult, ToolOutcome
+from worker.agent.backends.base import BackendResult, ToolOutcome, action_of_tool
 
 _FRAME = {
     "es": ("Hola:", "Si necesita algo más, responda a este mensaje.", "Asistente de SupportOps"),
@@ -159,4 +159,4 @@ def wrap_localized(language: str, body: str) -> str:
 
 def main_of(result: BackendResult, outcomes: Sequence[ToolOutcome]) -> ToolOutcome | None:
     """The outcome of the tool that carried the main action, if any."""
-    return next((o for o in reversed(outcomes) if o.tool == result.action), None)
+    return next((o for o in reversed(outcomes) if action_of_tool(o.tool) == result.action), None)

@@ -18,11 +18,20 @@ from typing import Any
 
 from portal.config import policy_limits
 from portal.models import utcnow
-from worker.agent.backends import TOOL_ACTIONS, BackendResult, Citation, ToolOutcome, Usage, get_backend
+from worker.agent.backends import (
+    TOOL_ACTIONS,
+    BackendResult,
+    Citation,
+    ToolOutcome,
+    Usage,
+    action_of_tool,
+    get_backend,
+)
 from worker.agent.compose import CLOSING, POLICY_TITLES, compose
 from worker.agent.context import TicketSnapshot, build_context, redactor, triage_text
 from worker.agent.escalation import EscalationRules, rule_reasons
 from worker.agent.nlu import Triage
+from worker.agent.nlu.injection import strip_instructions
 from worker.agent.toolbox import ServiceToolbox
 
 PASSAGES_K = 6
@@ -103,8 +112,8 @@ def run_agent(
     backend = get_backend(config)
     clean = redactor(snapshot)
     with tracer.step("redact") as entry:
-        text = clean(triage_text(snapshot))
-        entry["output"] = {"text": text}
+        text, ignored = strip_instructions(clean(triage_text(snapshot)))
+        entry["output"] = {"text": text, "instructions_ignored": ignored}
     with tracer.step("triage", {"text": text}) as entry:
         triage = backend.triage(text)
         entry["output"] = triage_summary(triage)
@@ -179,7 +188,7 @@ def main_outcome(result: BackendResult, outcomes: list[ToolOutcome]) -> ToolOutc
     """The outcome of the tool that carried the main action (the last call of that tool)."""
     if result.action not in TOOL_ACTIONS:
         return None
-    return next((o for o in reversed(outcomes) if o.tool == result.action), None)
+    return next((o for o in reversed(outcomes) if action_of_tool(o.tool) == result.action), None)
 
 
 def assemble(result: BackendResult, outcomes, reply: str, citations, triage: Triage) -> AgentOutput:

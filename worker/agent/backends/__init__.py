@@ -18,6 +18,7 @@ from worker.agent.backends.base import (
     ToolOutcome,
     Turn,
     Usage,
+    action_of_tool,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Toolbox",
     "Turn",
     "Usage",
+    "action_of_tool",
     "get_backend",
 ]
 

@@ -51,8 +51,15 @@ if TYPE_CHECKING:  # the NLU package is only needed for the type
     from worker.agent.nlu import Triage
 
 # What the agent did, as the scenario format and AgentRun.action name it.
-TOOL_ACTIONS = ("refund", "cancel", "replacement", "order_status", "change_address")
+TOOL_ACTIONS = ("refund", "cancel", "replacement", "order_status", "change_address", "invoice")
 ACTIONS = (*TOOL_ACTIONS, "answer", "clarify", "escalate")
+# A question about a refund already made is an order-status question answered by its own tool.
+_TOOL_ACTION = {"refund_status": "order_status"}
+
+
+def action_of_tool(tool: str) -> str:
+    """The action a tool call carries out, as the scenario format names it."""
+    return _TOOL_ACTION.get(tool, tool)
 
 
 class BackendError(Exception):

@@ -37,6 +37,7 @@ from worker.agent.backends.base import (
     Toolbox,
     ToolOutcome,
     Usage,
+    action_of_tool,
 )
 from worker.agent.backends.mistral_checks import unsupported_reply
 from worker.agent.backends.mistral_prompt import (
@@ -264,7 +265,7 @@ class _Run:
         main = main_outcome(outcomes)
         escalated = next((o for o in outcomes if o.escalate), None)
         if main is not None:
-            action, order = main.tool, main.order_number
+            action, order = action_of_tool(main.tool), main.order_number
         else:
             action, order = ("escalate" if escalated else "answer"), None
         return BackendResult(
@@ -282,7 +283,7 @@ class _Run:
 
 def main_outcome(outcomes: list[ToolOutcome]) -> ToolOutcome | None:
     """The action the run is about: the last tool action carried out or held, else the last refused one."""
-    actions = [o for o in outcomes if o.tool in TOOL_ACTIONS]
+    actions = [o for o in outcomes if action_of_tool(o.tool) in TOOL_ACTIONS]
     acted = [o for o in actions if o.outcome in ("done", "held")]
     refused = [o for o in actions if o.outcome == "denied"]
     return (acted or refused or [None])[-1]

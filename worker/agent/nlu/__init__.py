@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from worker.agent.nlu import signals
 from worker.agent.nlu.extract import asks_address_change, extract_order_numbers, item_mentions, new_address
+from worker.agent.nlu.injection import strip_instructions
 from worker.agent.nlu.intents import answer_topic, fine_intent
 from worker.agent.nlu.language import detect_language
 from worker.agent.nlu.taxonomy import ACTION, TOPIC
@@ -112,7 +113,12 @@ def _topic(action: str, intent: str, text: str) -> str | None:
 
 
 def triage(text: str) -> Triage:
-    """Read a (redacted) customer message: action, intent, confidence, sentiment, priority, orders."""
+    """Read a (redacted) customer message: action, intent, confidence, sentiment, priority, orders.
+
+    Sentences addressed to the assistant ("ignore previous instructions", fake system notes) are
+    read past: they are content, never commands, and no reason to escalate (injection.py).
+    """
+    text = strip_instructions(text)[0]
     if signals.courtesy_only(text):
         return _courtesy(text)
     action, intent, confidence, probs = _classify(text)
