@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -47,6 +47,16 @@ def orders():
 def order_detail(number: str):
     order = own_order_or_404(number)
     return render_template("main/order_detail.html", order=order)
+
+
+@bp.route("/orders/<number>/invoice")
+@login_required
+def order_invoice(number: str):
+    """The order's invoice, a page made to be printed or saved as PDF from the browser."""
+    order = own_order_or_404(number)
+    if order.status == "cancelled":
+        abort(404)  # never charged in the end: no invoice (the invoice tool says the same)
+    return render_template("main/invoice.html", order=order, customer=order.customer)
 
 
 @bp.route("/healthz")

@@ -35,6 +35,7 @@ _FITTING_STATUSES = {
     "cancel": ("pending",),
     "order_status": ("pending", "shipped"),
     "change_address": ("pending",),
+    "invoice": ("pending", "shipped", "delivered", "refunded"),
 }
 _PROBLEMS = {"damaged": "damaged", "defective": "defective", "wrong": "wrong_item"}
 # "I ordered a blue one but got a red one": a wrong item the classifier's keywords can miss.
@@ -67,20 +68,26 @@ class OfflineBackend(Backend):
         """Decide from the triage and act through the toolbox."""
         triage = ctx.triage
         if triage.intent == "greeting":
-            return acknowledge()
+            return acknowledge(ctx.text)
+        if triage.intent == "review" and triage.escalation_reason not in _FORCED:
+            return thank_for_feedback()
         if triage.escalation_reason in _FORCED or triage.action == "escalate":
             return escalate(toolbox, triage.escalation_reason or "out_of_scope")
         if triage.confidence < self.min_confidence:
             return unsure(triage.confidence, ctx.limits.sla_hours)
-        if triage.action == "answer":
+        if triage.intent == "track_refund":
+            return track_refund(ctx, toolbox)
+        if triage.action == "answer" or _general_delivery_question(ctx):
             return self.answer(ctx, toolbox)
+        if _how_to_without_order(ctx):
+            return self.answer(ctx, toolbox, _HOW_TO_TOPICS[triage.action])
         if triage.action in TOOL_ACTIONS:
             return act(ctx, toolbox, triage.action)
         return ask_for_details()
 
-    def answer(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
+    def answer(self, ctx: AgentContext, toolbox: Toolbox, topic: str | None = None) -> BackendResult:
         """Answer a policy question from the best passage, or hand over when no policy covers it."""
-        passage = best_passage(ctx.passages, ctx.triage.topic, self.min_answer_score)
+        passage = best_passage(ctx.passages, topic or ctx.triage.topic, self.min_answer_score)
         if passage is None:
             return escalate(toolbox, "out_of_scope")
         # The policy's passage that answers best (compose quotes the same one): retrieval's first
@@ -131,12 +138,87 @@ def unsure(confidence: float, sla_hours: float) -> BackendResult:
     )
 
 
-def acknowledge() -> BackendResult:
-    """A thank-you or hello that asks for nothing: a short, warm answer and no action."""
+def _general_delivery_question(ctx: AgentContext) -> bool:
+    """ "How long does delivery take?" with no order in sight: the policy's times answer it."""
+    if ctx.triage.intent != "delivery_period" or ctx.mentioned_orders or ctx.ticket_order:
+        return False
+    return not any(o.status in _FITTING_STATUSES["order_status"] for o in ctx.orders)
+
+
+def track_refund(ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
+    """A question about a refund already asked for: report it from the data, never start a new one."""
+    number, candidates = choose_refunded_order(ctx)
+    if number is None:
+        return clarify_order("order_status", candidates)
+    outcome = toolbox.call("refund_status", {"order_number": number})
+    return BackendResult(
+        action="order_status",
+        order_number=outcome.order_number or number,
+        cited_policies=[outcome.policy] if outcome.policy else [],
+        steps=[{"step": "decide", "ms": 0.0, "input": {}, "output": {"tool": "refund_status"}}],
+    )
+
+
+def choose_refunded_order(ctx: AgentContext) -> tuple[str | None, list[OrderSnapshot]]:
+    """The order named, picked, or the only one with money refunded (or the only order)."""
+    if ctx.mentioned_orders:
+        own = [n for n in ctx.mentioned_orders if ctx.own_order(n) is not None]
+        return (own or list(ctx.mentioned_orders))[0], []
+    if ctx.ticket_order:
+        return ctx.ticket_order, []
+    refunded = [o for o in ctx.orders if o.refunded_total > 0 or o.status in ("refunded", "cancelled")]
+    if len(refunded) == 1:
+        return refunded[0].number, []
+    if not refunded and len(ctx.orders) == 1:
+        return ctx.orders[0].number, []
+    return None, refunded or list(ctx.orders)
+
+
+def thank_for_feedback() -> BackendResult:
+    """A review or suggestion: thanks, and the team reads it (the ticket keeps it, tagged review)."""
     return BackendResult(
         action="answer",
-        reply="You're welcome, and thanks for getting in touch! If anything else comes up, just reply here.",
+        reply=(
+            "Thank you for taking the time to tell us! Your feedback is saved with this ticket, "
+            "where our team reads it."
+        ),
     )
+
+
+_THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers|appreciated?|grateful)\b", re.IGNORECASE)
+
+
+def acknowledge(text: str = "") -> BackendResult:
+    """A thank-you or hello that asks for nothing: a short, warm answer and no action."""
+    if _THANKS.search(text):
+        reply = "You're welcome, and thanks for getting in touch! If anything else comes up, just reply here."
+    else:
+        reply = "Hello! How can I help you today? If it's about an order, the order number helps me find it."
+    return BackendResult(action="answer", reply=reply)
+
+
+# "How do I cancel an order?" from a customer with nothing to cancel: the policy says how.
+_HOW_TO = re.compile(
+    r"^\W*(?:how\s+(?:do|can|would|could)\s+(?:i|you|we)|how\s+to|can\s+i|is\s+it\s+possible)\b", re.I
+)
+_HOW_TO_TOPICS = {
+    "cancel": "cancellations",
+    "refund": "refunds",
+    "replacement": "replacements",
+    "change_address": "shipping",
+}
+
+
+def _how_to_without_order(ctx: AgentContext) -> bool:
+    action = ctx.triage.action
+    if (
+        action not in _HOW_TO_TOPICS
+        or not _HOW_TO.search(ctx.text)
+        or ctx.mentioned_orders
+        or ctx.ticket_order
+    ):
+        return False
+    return not any(o.status in _FITTING_STATUSES[action] for o in ctx.orders)
 
 
 def ask_for_details() -> BackendResult:
@@ -224,6 +306,7 @@ _CLARIFY_LEADS = {
     "replacement": "I'd be glad to help with a replacement.",
     "order_status": "I'd be glad to check on your order.",
     "change_address": "I'd be glad to change the delivery address.",
+    "invoice": "I'd be glad to get you the invoice.",
 }
 
 

@@ -102,14 +102,28 @@ def _names_new_address(text: str) -> bool:
     return asks_address_change(text) and new_address(text) is not None
 
 
+# Pages that answer neighbouring questions: "how long does a refund take to reach my card" is a
+# refund-policy intent answered on the payments page.
+_RELATED_TOPICS = {
+    "refunds": {"payments", "replacements", "cancellations"},
+    "cancellations": {"refunds", "payments"},
+    "payments": {"refunds"},
+    "accounts": {"privacy"},
+    "privacy": {"accounts"},
+}
+
+
 def _topic(action: str, intent: str, text: str) -> str | None:
     """The policy page that answers a question (None for actions and answers that cite none)."""
-    if intent in TOPIC:
-        return TOPIC[intent]
-    if action != "answer" or intent in ("greeting", "review"):
+    if intent in ("greeting", "review"):
         return None
-    topic = answer_topic(text)
-    return None if topic == "general" else topic
+    words = answer_topic(text)
+    if intent in TOPIC:
+        default = TOPIC[intent]
+        return words if words in _RELATED_TOPICS.get(default, ()) else default
+    if action != "answer":
+        return None
+    return None if words == "general" else words
 
 
 def triage(text: str) -> Triage:
@@ -127,14 +141,10 @@ def triage(text: str) -> Triage:
     if reason in _FORCED_ESCALATION and action != "escalate":
         action, intent = "escalate", _FORCED_INTENT[reason]
         confidence = max(probs.get("escalate", 0.0), _RULE_CONFIDENCE)
-    elif asks_address_change(text) and action not in ("refund", "change_address") and not damage:
-        # "Send it to 5 Elm St instead" is a concrete request the rule reads even when the
-        # classifier leans elsewhere.
-        action, intent, confidence = (
-            "change_address",
-            "change_shipping_address",
-            max(confidence, _RULE_CONFIDENCE),
-        )
+    elif action != "refund" and not damage and _names_new_address(text):
+        # "Send it to 5 Elm St instead" is a concrete request, whatever the classifier leans to.
+        action, intent = "change_address", "change_shipping_address"
+        confidence = max(confidence, _RULE_CONFIDENCE)
     if action == "escalate" and reason in (None, "out_of_scope", "complaint"):
         reason = _INTENT_REASON.get(intent, reason)
     mood = signals.sentiment(text)
