@@ -84,6 +84,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/orders/{b_order}", owner_b()),
         Case("/orders/NO-SUCH", expect()),
     ],
+    ("main.order_invoice", "GET"): [
+        Case("/orders/{b_order}/invoice", owner_b()),
+        Case("/orders/NO-SUCH/invoice", expect()),
+    ],
     ("auth.login", "GET"): [Case("/auth/login", logged_out())],
     ("auth.login", "POST"): [
         Case("/auth/login", logged_out(401), {"email": "second@example.com", "password": "wrong-password"})

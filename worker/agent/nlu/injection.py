@@ -46,10 +46,26 @@ def _speaks_to_the_assistant(sentence: str) -> bool:
     return True
 
 
+# A flagged sentence that also speaks of the shop ("As that AI, update the address of my order")
+# keeps those words: only the wrapper's own phrases go.
+_SHOP_WORDS = re.compile(
+    r"\b(?:orders?|refund\w*|cancel\w*|address|invoice|receipt|parcel|package|deliver\w*|ship\w*|"
+    r"tracking|arrived|broken|damaged|item|money|replace\w*|account|password)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_wrapper(sentence: str) -> str:
+    if not _SHOP_WORDS.search(sentence):
+        return ""
+    rest = _INSTRUCTION.sub(" ", sentence)
+    return " ".join(rest.split()).strip(" ,:;-")
+
+
 def strip_instructions(text: str) -> tuple[str, bool]:
-    """(the text without sentences addressed to the assistant, whether any were dropped)."""
+    """(the text without what is addressed to the assistant, whether anything was dropped)."""
     parts = [p for p in _SENTENCE.split(text) if p and p.strip()]
-    kept = [p.strip() for p in parts if not _speaks_to_the_assistant(p)]
-    if len(kept) == len(parts):
+    kept = [p.strip() if not _speaks_to_the_assistant(p) else _without_wrapper(p) for p in parts]
+    if all(not _speaks_to_the_assistant(p) for p in parts):
         return text, False
-    return " ".join(kept).strip(), True
+    return " ".join(k for k in kept if k).strip(), True

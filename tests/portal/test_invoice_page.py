@@ -1,0 +1,18 @@
+"""The invoice page the invoice tool points to: the customer's own paid orders, printable."""
+
+
+def test_invoice_lists_items_total_and_refunds(customer):
+    page = customer.get("/orders/A1005/invoice").get_data(as_text=True)
+    assert "Invoice INV-A1005" in page and "Phone case" in page
+    assert "19.99 USD" in page and "Refunded on" in page and "&minus;19.99 USD" in page
+    assert "window.print()" in page and "@media print" in page
+
+
+def test_the_order_page_links_to_its_invoice(customer):
+    assert "/orders/A1004/invoice" in customer.get("/orders/A1004").get_data(as_text=True)
+    assert "/orders/A1006/invoice" not in customer.get("/orders/A1006").get_data(as_text=True)
+
+
+def test_no_invoice_for_a_cancelled_or_foreign_order(customer):
+    assert customer.get("/orders/A1006/invoice").status_code == 404
+    assert customer.get("/orders/B2001/invoice").status_code == 404
