@@ -186,7 +186,8 @@ def test_first_request_carries_instructions_tools_passages_and_only_own_orders(a
 
     first = fake.chat_requests[0]
     assert {t["function"]["name"] for t in first["tools"]} == {
-        "refund", "cancel", "replacement", "order_status", "change_address", "escalate"
+        "refund", "cancel", "replacement", "order_status", "change_address", "refund_status", "invoice",
+        "escalate",
     }  # fmt: skip
     for tool in first["tools"]:  # the customer's identity is never something the model passes
         assert not any("customer" in arg for arg in tool["function"]["parameters"]["properties"])

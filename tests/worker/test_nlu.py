@@ -24,7 +24,7 @@ def _recalls(name: str) -> dict[str, float]:
 def test_macro_recall_on_hand_written_held_out_files(name):
     recalls = _recalls(name)
     assert statistics.mean(recalls[a] for a in GRADED) >= 0.90, recalls
-    assert min(recalls.values()) >= 0.80, recalls
+    assert min(recalls[a] for a in GRADED + ("replacement", "clarify")) >= 0.80, recalls
 
 
 # Written after the classifier's last change and never looked at while tuning it: the honest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 from portal.config import policy_limits
 from portal.models import utcnow
+from worker.agent import dialogue
 from worker.agent.backends import (
     TOOL_ACTIONS,
     BackendResult,
@@ -74,6 +75,7 @@ class AgentOutput:
     escalation_reason: str | None = None
     escalation_code: str | None = None
     clarify_options: list[str] = field(default_factory=list)
+    question: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     backend: str = "offline"
@@ -95,6 +97,10 @@ class AgentOutput:
             "escalated": self.escalate,
             "escalation_reason": self.escalation_reason,
             "clarify_options": self.clarify_options,
+            # what a clarify asked, for which request: the next turn answers it (dialogue.py)
+            "question": self.question,
+            "for_action": self.triage.action if self.action == "clarify" else None,
+            "intent": self.triage.intent,
         }
 
 
@@ -116,11 +122,19 @@ def run_agent(
         entry["output"] = {"text": text, "instructions_ignored": ignored}
     with tracer.step("triage", {"text": text}) as entry:
         triage = backend.triage(text)
-        entry["output"] = triage_summary(triage)
+        turn = follow_up(snapshot, clean, backend, triage, text)
+        text, triage = turn.text, turn.triage
+        entry["output"] = triage_summary(triage) | turn.trace()
     index, passages = retrieve(tracer, config, instance_path, text)
     limits = policy_limits(config)
     ctx = build_context(
         snapshot, text=text, clean=clean, triage=triage, passages=passages, limits=limits, now=now
+    )
+    ctx = replace(
+        ctx,
+        pending=turn.pending,
+        answered_order=turn.answered_order,
+        ticket_actions=dialogue.ticket_actions(snapshot.messages),
     )
     toolbox = ServiceToolbox(
         ticket_id=snapshot.ticket_id, customer_id=snapshot.customer_id, run_id=run_id, limits=limits
@@ -177,6 +191,39 @@ def passage_finder(index):
     return find
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """The text and triage a turn is decided on, and the open question it answers."""
+
+    text: str
+    triage: Triage
+    pending: dialogue.PendingQuestion | None = None
+    answered_order: str | None = None
+
+    def trace(self) -> dict[str, Any]:
+        if self.pending is None:
+            return {}
+        return {
+            "answers": self.pending.asked,
+            "keeps_action": self.pending.action,
+            "picked": self.answered_order,
+        }
+
+
+def follow_up(snapshot: TicketSnapshot, clean, backend, triage: Triage, text: str) -> FollowUp:
+    """After a question: the answer picks an option and the clarified request keeps its action,
+    unless the message is a new request of its own (then it is read alone)."""
+    pending = dialogue.pending_question(snapshot.messages)
+    if pending is None:
+        return FollowUp(text, triage)
+    latest = strip_instructions(clean(snapshot.customer_messages()[-1]))[0]
+    alone = backend.triage(latest)
+    if dialogue.is_new_request(alone, latest, pending):
+        return FollowUp(latest, alone)
+    picked = dialogue.chosen_option(latest, pending, snapshot.orders) or pending.order
+    return FollowUp(text, dialogue.continue_request(triage, pending), pending, picked)
+
+
 def triage_summary(triage: Triage) -> dict[str, Any]:
     """The triage as trace output (JSON-friendly)."""
     data = asdict(triage)
@@ -210,6 +257,7 @@ def assemble(result: BackendResult, outcomes, reply: str, citations, triage: Tri
         escalation_reason=(by_tool.escalation_reason if by_tool else None) or result.escalation_reason,
         escalation_code="tool" if by_tool else ("backend" if result.escalate else None),
         clarify_options=list(result.clarify_options),
+        question=result.question,
         usage=result.usage,
     )
 

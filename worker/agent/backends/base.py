@@ -109,6 +109,10 @@ class AgentContext:
     triage: Triage
     limits: PolicyLimits
     now: datetime
+    # The agent's open question the customer answers now (worker.agent.dialogue), if any.
+    pending: Any = None
+    answered_order: str | None = None  # the order the answer picked among those offered
+    ticket_actions: tuple[dict[str, Any], ...] = ()  # what the agent already did on this ticket
 
     def own_order(self, number: str | None) -> OrderSnapshot | None:
         """The customer's order with this number, or None (foreign or unknown numbers included)."""
@@ -190,6 +194,7 @@ class BackendResult:
     escalate: bool = False  # hand the ticket to a person (besides what tool outcomes say)
     escalation_reason: str | None = None  # short, plain words, for staff
     clarify_options: list[str] = field(default_factory=list)  # order numbers offered when clarifying
+    question: str | None = None  # what a clarify asks for: order | problem | address | details
     usage: Usage = field(default_factory=Usage)
     model: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)  # extra trace entries (redacted)

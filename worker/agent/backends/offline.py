@@ -26,6 +26,10 @@ ESCALATION_CATEGORIES = {
     "out_of_scope": ("not_covered", "The customer asks for something no tool or policy covers."),
     "payment_issue": ("other", "The customer reports a problem with a payment."),
     "change_order": ("not_covered", "The customer asks to change the items of an order."),
+    "asked_twice": (
+        "other",
+        "The assistant asked the customer a question twice and still could not tell what they need.",
+    ),
 }
 _FORCED = ("legal_threat", "chargeback", "requested_human")
 # Which order statuses an action can apply to, to narrow "my order" down when none is named.
@@ -65,7 +69,15 @@ class OfflineBackend(Backend):
         self.min_answer_score = min_answer_score
 
     def run(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
-        """Decide from the triage and act through the toolbox."""
+        """Decide from the triage and act through the toolbox; never ask the same question twice."""
+        result = self.decide(ctx, toolbox)
+        pending = ctx.pending
+        if result.action == "clarify" and pending is not None and pending.asked == result.question:
+            return escalate(toolbox, "asked_twice")
+        return result
+
+    def decide(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
+        """The decision for this turn (the caller checks it does not repeat the open question)."""
         triage = ctx.triage
         if triage.intent == "greeting":
             return acknowledge(ctx.text)
@@ -164,8 +176,8 @@ def choose_refunded_order(ctx: AgentContext) -> tuple[str | None, list[OrderSnap
     if ctx.mentioned_orders:
         own = [n for n in ctx.mentioned_orders if ctx.own_order(n) is not None]
         return (own or list(ctx.mentioned_orders))[0], []
-    if ctx.ticket_order:
-        return ctx.ticket_order, []
+    if ctx.answered_order or ctx.ticket_order:
+        return ctx.answered_order or ctx.ticket_order, []
     refunded = [o for o in ctx.orders if o.refunded_total > 0 or o.status in ("refunded", "cancelled")]
     if len(refunded) == 1:
         return refunded[0].number, []
@@ -229,6 +241,7 @@ def ask_for_details() -> BackendResult:
             "Thanks for getting in touch! Could you tell me a little more about what you need? "
             "If it's about an order, please include the order number (for example A1001)."
         ),
+        question="details",
     )
 
 
@@ -254,6 +267,8 @@ def choose_order(ctx: AgentContext, action: str) -> tuple[str | None, list[Order
     if ctx.mentioned_orders:
         own = [n for n in ctx.mentioned_orders if ctx.own_order(n) is not None]
         return (own or list(ctx.mentioned_orders))[0], []
+    if ctx.answered_order:
+        return ctx.answered_order, []
     if ctx.ticket_order:
         return ctx.ticket_order, []
     fitting = [o for o in ctx.orders if o.status in _FITTING_STATUSES[action]]
@@ -325,7 +340,9 @@ def clarify_order(action: str, candidates: Sequence[OrderSnapshot]) -> BackendRe
             f"{lead} Which of these orders do you mean?\n\n{listed}\n\n"
             f"Just reply with the order number, for example {candidates[0].number}."
         )
-    return BackendResult(action="clarify", reply=reply, clarify_options=[o.number for o in candidates])
+    return BackendResult(
+        action="clarify", reply=reply, clarify_options=[o.number for o in candidates], question="order"
+    )
 
 
 def clarify_problem(number: str) -> BackendResult:
@@ -334,7 +351,13 @@ def clarify_problem(number: str) -> BackendResult:
         f"I can look into a replacement for order {number}. What is wrong with the item: did it arrive "
         "damaged, does it not work, or did we send the wrong item?"
     )
-    return BackendResult(action="clarify", reply=reply, order_number=number, cited_policies=["replacements"])
+    return BackendResult(
+        action="clarify",
+        reply=reply,
+        order_number=number,
+        cited_policies=["replacements"],
+        question="problem",
+    )
 
 
 def clarify_address(number: str) -> BackendResult:
@@ -343,7 +366,9 @@ def clarify_address(number: str) -> BackendResult:
         f"I can change the delivery address of order {number} while it hasn't shipped. What is the new "
         "address (street and number, city and postcode)?"
     )
-    return BackendResult(action="clarify", reply=reply, order_number=number, cited_policies=["shipping"])
+    return BackendResult(
+        action="clarify", reply=reply, order_number=number, cited_policies=["shipping"], question="address"
+    )
 
 
 def describe(order: OrderSnapshot) -> str:

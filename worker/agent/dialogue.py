@@ -1,0 +1,141 @@
+"""The conversation so far: the question the agent left open, and what it already did on the ticket.
+
+After the agent asked something ("Which of these orders do you mean?"), the customer's next message
+is first of all an answer: "P2002 please", "the second one", "yes", "the kettle", "it's S4002".
+`answer_to` resolves it against the options the agent offered; the request being clarified keeps
+its action (a refund stays a refund whatever words the answer uses), unless the new message is a
+clear request of its own. The agent never asks the same question twice: when the answer still
+does not settle it, a person takes over (offline backend).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tools import OrderSnapshot
+from worker.agent.nlu import Triage, extract_order_numbers, item_mentions
+
+# A follow-up is a new request of its own when the classifier is this sure and it is not just an answer.
+_NEW_REQUEST_CONFIDENCE = 0.9
+_ANSWER_WORDS = 6
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "fourth": 3,
+    "4th": 3,
+    "primero": 0,
+    "primera": 0,
+    "segundo": 1,
+    "segunda": 1,
+    "tercero": 2,
+    "premier": 0,
+    "premiere": 0,
+    "deuxieme": 1,
+    "troisieme": 2,
+    "erste": 0,
+    "ersten": 0,
+    "zweite": 1,
+    "zweiten": 1,
+    "dritte": 2,
+    "dritten": 2,
+}
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b(?!\s+(?:of|time))")
+_LAST = re.compile(r"\b(?:last|latest|newest|most\s+recent|ultimo|ultima|dernier|derniere|letzte|letzten)\b")
+_NUMBER_ALONE = re.compile(r"^\W*(?:number\s+|no\.?\s*|#)?([1-4])\W*$")
+_YES = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|correct|right|that(?:'s| is) (?:it|the one)|si|oui|ja)\b"
+)
+
+
+@dataclass(frozen=True)
+class PendingQuestion:
+    """The agent's open question: what it asked for, for which action, and the orders it offered."""
+
+    asked: str  # order | problem | address | details
+    action: str  # the action being clarified (refund, cancel, ...)
+    intent: str | None
+    options: tuple[str, ...]
+    order: str | None  # the order already settled (asking for the problem or the address)
+
+
+def pending_question(messages: Sequence[Any]) -> PendingQuestion | None:
+    """The question of the agent's last message when the customer has answered it since."""
+    last_agent = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].author == "agent"), None)
+    if last_agent is None or last_agent == len(messages) - 1:
+        return None
+    outcome = messages[last_agent].outcome or {}
+    if outcome.get("action") != "clarify" or not outcome.get("for_action"):
+        return None
+    return PendingQuestion(
+        asked=outcome.get("question") or ("order" if outcome.get("clarify_options") else "details"),
+        action=outcome["for_action"],
+        intent=outcome.get("intent"),
+        options=tuple(outcome.get("clarify_options") or ()),
+        order=outcome.get("order"),
+    )
+
+
+def ticket_actions(messages: Sequence[Any]) -> tuple[dict[str, Any], ...]:
+    """What the agent did on this ticket (tool actions carried out or held), oldest first."""
+    done = []
+    for message in messages:
+        outcome = message.outcome or {}
+        if message.author == "agent" and outcome.get("decision") in ("done", "held"):
+            done.append(outcome)
+    return tuple(done)
+
+
+def chosen_option(answer: str, pending: PendingQuestion, orders: Sequence[OrderSnapshot]) -> str | None:
+    """The order the customer's answer picks among those offered, if it picks one."""
+    numbers = [n.upper() for n in extract_order_numbers(answer)]
+    if numbers:
+        return numbers[0]
+    options = [o for o in orders if o.number in pending.options] or list(orders)
+    if not options:
+        return None
+    text = _plain(answer)
+    named = [o for o in options if item_mentions(answer, [i.name for i in o.items])]
+    if len(named) == 1:
+        return named[0].number
+    if match := _NUMBER_ALONE.match(text):
+        index = int(match.group(1)) - 1
+        return options[index].number if index < len(options) else None
+    if match := _ORDINAL.search(text):
+        index = _ORDINALS[match.group(1)]
+        return options[index].number if index < len(options) else None
+    if _LAST.search(text):
+        return options[-1].number
+    if len(options) == 1 and _YES.search(text):
+        return options[0].number
+    return None
+
+
+def _plain(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii").strip()
+
+
+def is_new_request(answer_triage: Triage, answer: str, pending: PendingQuestion) -> bool:
+    """Whether the follow-up asks for something else rather than answering the question."""
+    if pending.action == "clarify":  # "what do you need?" is answered by the request itself
+        return answer_triage.action != "clarify"
+    if answer_triage.action in ("clarify", pending.action) or answer_triage.intent == "greeting":
+        return False
+    long_enough = len(answer.split()) > _ANSWER_WORDS
+    return long_enough and answer_triage.confidence >= _NEW_REQUEST_CONFIDENCE
+
+
+def continue_request(triage: Triage, pending: PendingQuestion) -> Triage:
+    """The clarified request's action and intent, with what the answer itself adds (reasons, orders)."""
+    return replace(triage, action=pending.action, intent=pending.intent or triage.intent, confidence=1.0)
