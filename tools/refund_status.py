@@ -53,7 +53,13 @@ def refund_status(
         return Decision("refund_status", "done", text, POLICY, order.number, details={"refunds": 0})
     lines = [_describe(order, refund, limits) for refund in sorted(refunds, key=lambda r: r.created_at)]
     latest = max(refunds, key=lambda r: r.created_at)
-    details = {"refunds": len(refunds), "latest_status": latest.status, "latest_amount": str(latest.amount)}
+    low, high = limits.refund_days.get(latest.method, limits.refund_days["card"])
+    details = {
+        "refunds": len(refunds),
+        "latest_status": latest.status,
+        "latest_amount": str(latest.amount),
+        "days": [low, high],
+    }
     return Decision(
         "refund_status",
         "done",

@@ -45,3 +45,12 @@ def test_project_scenarios_pass(play):
     assert _failures(results) == []
     figures = latency_summary(results)
     assert figures["tickets"] == len(scenarios) and figures["agent_p95_ms"] < 1000
+
+
+CONVERSATIONS = ROOT / "tests/scenarios/conversations.jsonl"
+
+
+def test_conversations_pass(play):
+    scenarios = load_scenarios([CONVERSATIONS])
+    assert len(scenarios) >= 30 and all(s.get("turns") for s in scenarios)
+    assert _failures(play(CONVERSATIONS)) == []

@@ -24,13 +24,10 @@ _ANSWER_WORDS = 6
 _ORDINALS = {
     "first": 0,
     "1st": 0,
-    "one": 0,
     "second": 1,
     "2nd": 1,
-    "two": 1,
     "third": 2,
     "3rd": 2,
-    "three": 2,
     "fourth": 3,
     "4th": 3,
     "primero": 0,
@@ -100,11 +97,15 @@ def chosen_option(answer: str, pending: PendingQuestion, orders: Sequence[OrderS
     numbers = [n.upper() for n in extract_order_numbers(answer)]
     if numbers:
         return numbers[0]
-    options = [o for o in orders if o.number in pending.options] or list(orders)
+    by_number = {o.number: o for o in orders}
+    # in the order the agent listed them: "the second one" is the second line the customer read
+    options = [by_number[n] for n in pending.options if n in by_number] or list(orders)
     if not options:
         return None
     text = _plain(answer)
     named = [o for o in options if item_mentions(answer, [i.name for i in o.items])]
+    if not named:
+        named = [o for o in options if _sounds_like_an_item(text, o)]
     if len(named) == 1:
         return named[0].number
     if match := _NUMBER_ALONE.match(text):
@@ -118,6 +119,74 @@ def chosen_option(answer: str, pending: PendingQuestion, orders: Sequence[OrderS
     if len(options) == 1 and _YES.search(text):
         return options[0].number
     return None
+
+
+# Short names customers use for items whose listed name is longer.
+_ITEM_WORDS = {"tv": "television", "telly": "television", "phone": "smartphone", "laptop": "notebook"}
+
+
+def _sounds_like_an_item(text: str, order: OrderSnapshot) -> bool:
+    """A misspelt or shortened item name ("the hedphones", "the TV") close to one of the order's."""
+    import difflib
+
+    said = [_ITEM_WORDS.get(w, w) for w in re.findall(r"[a-z]{2,}", text)]
+    for item in order.items:
+        for word in re.findall(r"[a-z]{2,}", item.name.lower()):
+            word = _ITEM_WORDS.get(word, word)
+            if word in said or len(word) > 3 and difflib.get_close_matches(word, said, n=1, cutoff=0.8):
+                return True
+    return False
+
+
+_FOLLOW_UP = re.compile(
+    r"\?|^\W*(?:when|did|has|have|is|was|where|how\s+long|any\s+news|quand|cuando|wann|est-ce|ha|hat|ist)\b|"
+    r"\b(?:yet|already|go(?:ne)?\s+through)\b",
+    re.IGNORECASE,
+)
+_ABOUT = {
+    "refund": re.compile(
+        r"\b(?:money|refund\w*|paid\s+back|go(?:ne)?\s+through|argent|rembours\w*|dinero|reembols\w*|"
+        r"geld|erstatt\w*|r[uü]ckzahlung)\b",
+        re.IGNORECASE,
+    ),
+    "cancel": re.compile(
+        r"\b(?:cancel\w*|money|refund\w*|back|argent|annul\w*|dinero|cancelad\w*|geld|storn\w*)\b",
+        re.IGNORECASE,
+    ),
+    "replacement": re.compile(
+        r"\b(?:replacement|new\s+one|shipped|sent|arriv\w*|on\s+its\s+way|remplacement|reemplazo|ersatz)\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def earlier_action_asked_about(text: str, actions: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The action done on this ticket that a follow-up question asks about ("did the refund go
+    through?", "is it cancelled?", "has the replacement shipped?"), if the message is one."""
+    if not actions or not _FOLLOW_UP.search(text) or extract_order_numbers(text):
+        return None
+    for outcome in reversed(actions):
+        pattern = _ABOUT.get(outcome.get("action") or "")
+        if pattern is not None and pattern.search(text):
+            return outcome
+    return None
+
+
+_REFERS_BACK = re.compile(r"\b(?:it|that|this|the\s+same|that\s+one|this\s+one|them)\b", re.IGNORECASE)
+
+
+def refers_back(text: str) -> bool:
+    """A short follow-up that points back at the order just discussed ("can you cancel it then?")."""
+    return len(text.split()) <= 10 and bool(_REFERS_BACK.search(text))
+
+
+def previous_order(messages: Sequence[Any]) -> tuple[str | None, str | None]:
+    """(order, action) of the agent's last answer that concerned an order: what "it" refers to."""
+    for message in reversed(messages):
+        outcome = message.outcome or {}
+        if message.author == "agent" and outcome.get("order"):
+            return outcome["order"], outcome.get("action")
+    return None, None
 
 
 def _plain(text: str) -> str:

@@ -120,6 +120,55 @@ _WHICH = {
 }
 
 
+_REFUND_STATE = {
+    "es": {
+        "issued": "El reembolso de {amount} del pedido {n} ya se emitió a su método de pago original. "
+        "Suele tardar de {low} a {high} días hábiles en aparecer.",
+        "instant": "El reembolso de {amount} del pedido {n} ya se emitió y se abonó al instante.",
+        "held": "El reembolso de {amount} del pedido {n} está pendiente de la aprobación de nuestro equipo.",
+        "rejected": "El reembolso de {amount} del pedido {n} no fue aprobado, así que no se envió dinero.",
+        "none": "El pedido {n} no tiene ningún reembolso.",
+    },
+    "fr": {
+        "issued": "Le remboursement de {amount} pour la commande {n} a été émis vers votre moyen de paiement "
+        "d'origine. Il faut en général {low} à {high} jours ouvrés pour qu'il apparaisse.",
+        "instant": "Le remboursement de {amount} pour la commande {n} a été émis et crédité immédiatement.",
+        "held": "Le remboursement de {amount} pour la commande {n} attend l'accord de notre équipe.",
+        "rejected": "Le remboursement de {amount} pour la commande {n} n'a pas été accepté ; "
+        "rien n'a été versé.",
+        "none": "La commande {n} n'a fait l'objet d'aucun remboursement.",
+    },
+    "de": {
+        "issued": "Die Erstattung von {amount} für die Bestellung {n} wurde an Ihre ursprüngliche "
+        "Zahlungsart ausgezahlt. Es dauert meist {low} bis {high} Werktage, bis sie erscheint.",
+        "instant": "Die Erstattung von {amount} für die Bestellung {n} wurde sofort gutgeschrieben.",
+        "held": "Die Erstattung von {amount} für die Bestellung {n} wartet auf die Freigabe "
+        "durch unser Team.",
+        "rejected": "Die Erstattung von {amount} für die Bestellung {n} wurde nicht genehmigt; es wurde kein "
+        "Geld gesendet.",
+        "none": "Für die Bestellung {n} gibt es keine Erstattung.",
+    },
+}
+_INVOICE = {
+    "es": "La factura del pedido {n} está en la página del pedido: {path}. Desde allí puede imprimirla o "
+    "guardarla como PDF.",
+    "fr": "La facture de la commande {n} se trouve sur la page de la commande : {path}. Vous pouvez "
+    "l'imprimer ou l'enregistrer en PDF depuis cette page.",
+    "de": "Die Rechnung zur Bestellung {n} finden Sie auf der Seite der Bestellung: {path}. Dort können Sie "
+    "sie drucken oder als PDF speichern.",
+}
+
+
+def _refund_state(language: str, main: ToolOutcome) -> str:
+    details = main.details
+    state = str(details.get("latest_status") or "none") if details.get("refunds") else "none"
+    low, high = (details.get("days") or [5, 10])[:2]
+    if state == "issued" and high == 0:
+        state = "instant"
+    amount = f"{main.amount} {main.currency}" if main.amount is not None else ""
+    return _REFUND_STATE[language][state].format(n=main.order_number, amount=amount, low=low, high=high)
+
+
 def supported(language: str) -> bool:
     """Whether offline replies can be written in this language (English is compose.py's)."""
     return language in _FRAME
@@ -129,6 +178,10 @@ def localized_body(language: str, result: BackendResult, main: ToolOutcome | Non
     """The reply's body in the language, or None when this outcome has no wording here yet."""
     if main is not None and main.tool == "order_status" and main.outcome == "done":
         return _status(language, main)
+    if main is not None and main.tool == "refund_status" and main.outcome == "done":
+        return _refund_state(language, main)
+    if main is not None and main.tool == "invoice" and main.outcome == "done":
+        return _INVOICE[language].format(n=main.order_number, path=main.details.get("path"))
     if main is not None and (main.tool, main.outcome) in _ACTIONS[language]:
         amount = f"{main.amount} {main.currency}" if main.amount is not None else ""
         text = _ACTIONS[language][(main.tool, main.outcome)].format(n=main.order_number, amount=amount)

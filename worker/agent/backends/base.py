@@ -113,6 +113,7 @@ class AgentContext:
     pending: Any = None
     answered_order: str | None = None  # the order the answer picked among those offered
     ticket_actions: tuple[dict[str, Any], ...] = ()  # what the agent already did on this ticket
+    earlier: dict[str, Any] | None = None  # the earlier action a follow-up question asks about
 
     def own_order(self, number: str | None) -> OrderSnapshot | None:
         """The customer's order with this number, or None (foreign or unknown numbers included)."""

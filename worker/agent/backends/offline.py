@@ -87,6 +87,8 @@ class OfflineBackend(Backend):
             return escalate(toolbox, triage.escalation_reason or "out_of_scope")
         if triage.confidence < self.min_confidence:
             return unsure(triage.confidence, ctx.limits.sla_hours)
+        if ctx.earlier is not None and ctx.earlier.get("action") == "replacement":
+            return replacement_follow_up(ctx, toolbox)
         if triage.intent == "track_refund":
             return track_refund(ctx, toolbox)
         if triage.action == "answer" or _general_delivery_question(ctx):
@@ -171,6 +173,18 @@ def track_refund(ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
     )
 
 
+def replacement_follow_up(ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
+    """ "Has the replacement shipped?": what was arranged on this ticket, from its record."""
+    number = ctx.earlier.get("order") if ctx.earlier else None
+    toolbox.call("order_status", {"order_number": number})
+    summary = (ctx.earlier or {}).get("summary") or f"Replacement sent for order {number}"
+    reply = (
+        f"Yes: {summary[0].lower()}{summary[1:]} on this ticket, and it is on its way as a shipment "
+        "of its own, separate from the original delivery."
+    )
+    return BackendResult(action="order_status", order_number=number, reply=reply)
+
+
 def choose_refunded_order(ctx: AgentContext) -> tuple[str | None, list[OrderSnapshot]]:
     """The order named, picked, or the only one with money refunded (or the only order)."""
     if ctx.mentioned_orders:
@@ -250,6 +264,8 @@ def act(ctx: AgentContext, toolbox: Toolbox, action: str) -> BackendResult:
     number, candidates = choose_order(ctx, action)
     if number is None:
         return clarify_order(action, candidates)
+    if action == "refund" and _asks_partial_without_items(ctx, number):
+        return clarify_items(ctx.own_order(number))
     args = tool_args(ctx, action, number)
     if args is None:
         return clarify_address(number) if action == "change_address" else clarify_problem(number)
@@ -342,6 +358,30 @@ def clarify_order(action: str, candidates: Sequence[OrderSnapshot]) -> BackendRe
         )
     return BackendResult(
         action="clarify", reply=reply, clarify_options=[o.number for o in candidates], question="order"
+    )
+
+
+_PARTIAL = re.compile(
+    r"\bpartial\b|\bsome\s+of\b|\bone\s+of\s+the\s+(?:items|things)\b|\bonly\s+part\b", re.I
+)
+
+
+def _asks_partial_without_items(ctx: AgentContext, number: str) -> bool:
+    order = ctx.own_order(number)
+    if order is None or len(order.items) < 2 or not _PARTIAL.search(ctx.text):
+        return False
+    return not item_mentions(ctx.text, [item.name for item in order.items])
+
+
+def clarify_items(order: OrderSnapshot) -> BackendResult:
+    """A partial refund needs the items: list the order's, by name."""
+    listed = "\n".join(f"- {item.name}" for item in order.items)
+    reply = (
+        f"I can refund part of order {order.number}. Which items should I refund?\n\n{listed}\n\n"
+        "Just reply with their names."
+    )
+    return BackendResult(
+        action="clarify", reply=reply, order_number=order.number, cited_policies=["refunds"], question="items"
     )
 
 
