@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import timedelta
+from functools import wraps
 
-from flask import current_app
+from flask import current_app, make_response
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from portal.extensions import db
@@ -91,3 +92,16 @@ def read_email_change(token: str) -> tuple[User, str]:
     if payload.get("o") != _fingerprint(user.email) or not isinstance(payload.get("e"), str):
         raise AccountLinkError("This link was already used.")
     return user, payload["e"]
+
+
+def token_in_url(view):
+    """For pages whose URL holds a token: keep it out of caches and Referer headers."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
-from portal.account_links import AccountLinkError, user_for_reset
+from portal.account_links import AccountLinkError, token_in_url, user_for_reset
 from portal.accounts import (
     AccountError,
     change_password,
@@ -123,6 +123,7 @@ def forgot_password():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@token_in_url
 def reset_password(token: str):
     try:
         user = user_for_reset(token)

@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user
 from sqlalchemy.exc import IntegrityError
 
-from portal.account_links import AccountLinkError, read_email_change
+from portal.account_links import AccountLinkError, read_email_change, token_in_url
 from portal.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
 from portal.extensions import db
 from portal.mailer.account_mail import send_email_confirmation
@@ -109,6 +109,7 @@ def change_email():
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+@token_in_url
 def confirm_email(token: str):
     """Works without logging in (the link may be opened on another device); a GET only shows the button,
     so a mail scanner following links changes nothing."""

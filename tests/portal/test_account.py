@@ -71,7 +71,9 @@ def test_reset_flow_end_to_end(demo, client):
     path = link_path(row)
     assert path.startswith("/auth/reset/") and "expires after 60 minutes" in row.text_body
 
-    assert client.get(path).status_code == 200
+    page = client.get(path)
+    assert page.status_code == 200
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
     response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
 
@@ -260,6 +262,7 @@ def test_email_change_happens_only_when_the_link_is_followed(customer, demo):
 
     confirm_page = demo.test_client().get(path)  # opened on another device, not signed in
     assert confirm_page.status_code == 200 and b"casey.new@example.com" in confirm_page.data
+    assert confirm_page.headers["Referrer-Policy"] == "no-referrer"
     assert user(demo, CASEY) is not None  # a GET (a mail scanner) changes nothing
 
     done = demo.test_client().post(path)
