@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.account_links import AccountLinkError, read_email_change, token_in_url
 from portal.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.mailer.account_mail import send_email_confirmation
 from portal.settings import bp
 from portal.settings.forms import (
@@ -22,6 +22,12 @@ from portal.settings.forms import (
     NameForm,
     PasswordChangeForm,
 )
+
+
+def _password_check_limit() -> str:
+    # These forms check the current password: throttled like the login page, so nobody guesses it here.
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
 
 WRONG_PASSWORD = "This is not your current password."  # noqa: S105 (a message, not a secret)
 
@@ -65,6 +71,7 @@ def change_name():
 
 
 @bp.route("/password", methods=["POST"])
+@limiter.limit(_password_check_limit)
 @login_required
 def change_own_password():
     form = PasswordChangeForm()
@@ -86,6 +93,7 @@ def _has_remember_cookie() -> bool:
 
 
 @bp.route("/email", methods=["POST"])
+@limiter.limit(_password_check_limit)
 @login_required
 def change_email():
     form = EmailChangeForm()

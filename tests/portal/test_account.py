@@ -345,3 +345,32 @@ def test_settings_forms_need_a_csrf_token(customer, demo):
     casey = user(demo)
     assert casey.name != "Mallory" and not casey.check_password(NEW_PASSWORD)
     assert outbox(demo, "email_change") == []
+
+
+def test_current_password_checks_are_throttled(tmp_path):
+    from portal.demo import seed_demo
+    from portal.extensions import limiter
+    from tests.conftest import make_app
+
+    app = make_app(
+        f"sqlite:///{tmp_path / 'guess.db'}",
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="3 per minute",
+    )
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+    limiter.reset()
+    try:
+        client = app.test_client()
+        login(client, CASEY)
+        guess = {
+            "current_password": "guess-guess",
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        }
+        codes = [client.post("/settings/password", data=guess).status_code for _ in range(4)]
+        assert codes == [400, 400, 400, 429]
+    finally:
+        limiter.reset()
