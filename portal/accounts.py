@@ -1,4 +1,4 @@
-"""Account operations shared by the sign-up page and the `flask users` commands."""
+"""Account operations shared by the sign-up, password and settings pages and the `flask users` commands."""
 
 from __future__ import annotations
 
@@ -50,6 +50,29 @@ def new_account_transaction() -> Iterator[None]:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's session lookup; inactive users are refused by Flask-Login itself."""
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's session lookup; inactive users are refused by Flask-Login itself.
+
+    The session holds "id:version" (User.get_id). A session whose version is not the user's current one
+    was signed in before a password reset or change and is refused. A bare "id" is version 0: sessions
+    from before versions existed stay valid until the user's first password change.
+    """
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not (version or "0").isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or (user.session_version or 0) != int(version or "0"):
+        return None
+    return user
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password and end every session of the user (the caller commits)."""
+    user.set_password(password)
+    user.end_sessions()
+
+
+def email_taken(email: str, by_other_than: User) -> bool:
+    """Whether `email` already belongs to an account other than `by_other_than`."""
+    owner = find_user_by_email(email)
+    return owner is not None and owner.id != by_other_than.id

@@ -168,6 +168,12 @@ def _source(event: str, ticket: Ticket, context: dict[str, Any]) -> str:
 # --- after commit ----------------------------------------------------------------------------------------
 
 
+def add_outbox_row(row: EmailOutbox) -> None:
+    """Add a message that is not about a ticket (account emails); its send job is enqueued after commit."""
+    db.session.add(row)
+    _send_after_commit(row)
+
+
 def _send_after_commit(row: EmailOutbox) -> None:
     session = db.session()
     # Staff rows are sent per person; remember whom now, the row's attributes expire at commit.

@@ -6,6 +6,25 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 
+def password_rules(form, field) -> None:
+    """The one rule for every new password (sign-up, reset, change): at least PASSWORD_MIN_LENGTH."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+
+
+def new_password_field(label: str = "Password") -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(), Length(max=200), password_rules])
+
+
+def repeat_field(of: str = "password") -> PasswordField:
+    return PasswordField("Repeat password", validators=[DataRequired(), EqualTo(of, "Passwords differ.")])
+
+
+def email_field(label: str = "Email") -> EmailField:
+    return EmailField(label, validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
@@ -15,16 +34,18 @@ class LoginForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField(
-        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
-    )
+    email = email_field()
+    password = new_password_field()
+    confirm = repeat_field()
     submit = SubmitField("Create account")
 
-    def validate_password(self, field) -> None:
-        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-        if len(field.data or "") < minimum:
-            raise ValidationError(f"Use at least {minimum} characters.")
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+    submit = SubmitField("Email me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field("New password")
+    confirm = repeat_field()
+    submit = SubmitField("Set new password")

@@ -1,4 +1,4 @@
-"""Log in, log out, sign up: thin views over portal.accounts."""
+"""Log in, log out, sign up, reset a forgotten password: thin views over portal.accounts."""
 
 from __future__ import annotations
 
@@ -8,15 +8,33 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
-from portal.accounts import AccountError, create_user, find_user_by_email, new_account_transaction
+from portal.account_links import AccountLinkError, token_in_url, user_for_reset
+from portal.accounts import (
+    AccountError,
+    change_password,
+    create_user,
+    find_user_by_email,
+    new_account_transaction,
+    normalize_email,
+)
 from portal.auth import bp
-from portal.auth.forms import LoginForm, SignupForm
+from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 from portal.extensions import db, limiter
+from portal.mailer.account_mail import send_password_reset
 from portal.models import User, utcnow
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
+def _reset_address() -> str:
+    """Reset requests also count per address asked for, so nobody can flood one inbox from many IPs."""
+    return "reset:" + normalize_email(request.form.get("email", ""))[:254]
 
 
 def safe_next_url(target: str | None) -> str:
@@ -85,3 +103,37 @@ def signup():
         flash("Welcome! Your account is ready.", "success")
         return redirect(url_for("main.home"))
     return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_reset_address)
+def forgot_password():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if user is not None and user.active:
+            send_password_reset(user)
+            db.session.commit()
+        # The same page whether or not the address has an account: this page tells nobody who is a customer.
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@token_in_url
+def reset_password(token: str):
+    try:
+        user = user_for_reset(token)
+    except AccountLinkError as exc:
+        return render_template("auth/link_refused.html", reason=str(exc)), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        change_password(user, form.password.data)  # also ends every session, this browser's included
+        db.session.commit()
+        logout_user()
+        flash("Your password is changed. Log in with the new one.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, user=user)

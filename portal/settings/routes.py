@@ -1,24 +1,140 @@
-"""Email preferences: customers can turn off update emails; action confirmations always go."""
+"""Account settings: name, password, email address and email preferences, one form per action.
+
+Every form posts to its own URL and comes back to the one page (Post/Redirect/Get); a form with errors is
+shown again on that page with a 400.
+"""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+from sqlalchemy.exc import IntegrityError
 
-from portal.extensions import db
+from portal.account_links import AccountLinkError, read_email_change, token_in_url
+from portal.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
+from portal.extensions import db, limiter
+from portal.mailer.account_mail import send_email_confirmation
 from portal.settings import bp
-from portal.settings.forms import EmailSettingsForm
+from portal.settings.forms import (
+    ConfirmForm,
+    EmailChangeForm,
+    EmailSettingsForm,
+    NameForm,
+    PasswordChangeForm,
+)
+
+
+def _password_check_limit() -> str:
+    # These forms check the current password: throttled like the login page, so nobody guesses it here.
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+WRONG_PASSWORD = "This is not your current password."  # noqa: S105 (a message, not a secret)
+
+
+def _page(status: int = 200, **forms):
+    """The settings page; forms not given are fresh."""
+    forms.setdefault(
+        "form", EmailSettingsForm(formdata=None, data={"email_updates": current_user.email_updates})
+    )
+    forms.setdefault("name_form", NameForm(formdata=None, data={"name": current_user.name}))
+    forms.setdefault("password_form", PasswordChangeForm(formdata=None))
+    forms.setdefault("email_form", EmailChangeForm(formdata=None))
+    return render_template("settings/index.html", **forms), status
 
 
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
+    if request.method == "GET":
+        return _page()
     # An unticked box sends nothing: pass the posted form explicitly so "nothing" means off.
-    formdata = request.form if request.method == "POST" else None
-    form = EmailSettingsForm(formdata=formdata, data={"email_updates": current_user.email_updates})
+    form = EmailSettingsForm(formdata=request.form)
     if form.validate_on_submit():
         current_user.email_updates = form.email_updates.data
         db.session.commit()
         flash("Your email settings are saved.", "success")
         return redirect(url_for("settings.index"))
-    return render_template("settings/index.html", form=form), 400 if form.is_submitted() else 200
+    return _page(400, form=form)
+
+
+@bp.route("/name", methods=["POST"])
+@login_required
+def change_name():
+    form = NameForm()
+    if not form.validate_on_submit():
+        return _page(400, name_form=form)
+    current_user.name = form.name.data.strip()
+    db.session.commit()
+    flash("Your name is saved.", "success")
+    return redirect(url_for("settings.index"))
+
+
+@bp.route("/password", methods=["POST"])
+@limiter.limit(_password_check_limit)
+@login_required
+def change_own_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append(WRONG_PASSWORD)
+        else:
+            user = current_user._get_current_object()
+            change_password(user, form.new_password.data)  # ends every session ...
+            db.session.commit()
+            login_user(user, remember=_has_remember_cookie())  # ... this one starts again, new version
+            flash("Your password is changed. Other devices are signed out.", "success")
+            return redirect(url_for("settings.index"))
+    return _page(400, password_form=form)
+
+
+def _has_remember_cookie() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+@bp.route("/email", methods=["POST"])
+@limiter.limit(_password_check_limit)
+@login_required
+def change_email():
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        new_email = normalize_email(form.new_email.data)
+        if not current_user.check_password(form.email_password.data):
+            form.email_password.errors.append(WRONG_PASSWORD)
+        elif new_email == current_user.email:
+            form.new_email.errors.append("This is already your email address.")
+        elif email_taken(new_email, by_other_than=current_user):
+            form.new_email.errors.append(EMAIL_TAKEN)
+        else:
+            send_email_confirmation(current_user, new_email)
+            db.session.commit()
+            flash(
+                f"We sent a link to {new_email}. Your address changes when you open it (within 1 hour).",
+                "info",
+            )
+            return redirect(url_for("settings.index"))
+    return _page(400, email_form=form)
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+@token_in_url
+def confirm_email(token: str):
+    """Works without logging in (the link may be opened on another device); a GET only shows the button,
+    so a mail scanner following links changes nothing."""
+    try:
+        user, new_email = read_email_change(token)
+    except AccountLinkError as exc:
+        return render_template("auth/link_refused.html", reason=str(exc)), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if email_taken(new_email, by_other_than=user):
+            return render_template("auth/link_refused.html", reason=EMAIL_TAKEN), 400
+        user.email = new_email
+        try:
+            db.session.commit()
+        except IntegrityError:  # another account took the address since the check
+            db.session.rollback()
+            return render_template("auth/link_refused.html", reason=EMAIL_TAKEN), 400
+        flash(f"Your email address is now {new_email}.", "success")
+        return redirect(url_for("settings.index" if current_user.is_authenticated else "auth.login"))
+    return render_template("settings/confirm_email.html", form=form, new_email=new_email)

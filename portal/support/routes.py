@@ -31,7 +31,7 @@ STATUS_WORDS = {
 
 def _user_key() -> str:
     """Rate limits count per signed-in customer, not per shared office IP."""
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr or "-"
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr or "-"
 
 
 def _ticket_limit() -> str:

@@ -95,7 +95,16 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("auth.logout", "POST"): [Case("/auth/logout", signed_in(302))],
     ("auth.signup", "GET"): [Case("/auth/signup", logged_out())],
     ("auth.signup", "POST"): [Case("/auth/signup", logged_out(200), {"name": ""})],  # the form, with errors
+    ("auth.forgot_password", "GET"): [Case("/auth/forgot", logged_out())],
+    ("auth.forgot_password", "POST"): [Case("/auth/forgot", logged_out(200), {"email": ""})],  # form errors
+    ("auth.reset_password", "GET"): [Case("/auth/reset/not-a-token", public(400))],
+    ("auth.reset_password", "POST"): [Case("/auth/reset/not-a-token", public(400))],
     ("settings.index", "GET"): [Case("/settings/", signed_in())],
+    ("settings.change_name", "POST"): [Case("/settings/name", signed_in(400), {"name": ""})],
+    ("settings.change_own_password", "POST"): [Case("/settings/password", signed_in(400))],
+    ("settings.change_email", "POST"): [Case("/settings/email", signed_in(400))],
+    ("settings.confirm_email", "GET"): [Case("/settings/email/confirm/not-a-token", public(400))],
+    ("settings.confirm_email", "POST"): [Case("/settings/email/confirm/not-a-token", public(400))],
     ("settings.index", "POST"): [Case("/settings/", signed_in(302), {"email_updates": "y"})],
     ("tickets.index", "GET"): [Case("/tickets/", customers())],
     ("tickets.new", "GET"): [

@@ -1,0 +1,48 @@
+"""Account emails (password reset, email-address confirmation): outbox rows like every other message.
+
+They carry a signed link (portal/account_links.py) and no ticket; they are always sent, whatever the
+customer's update-email setting, because the customer asked for them a moment ago.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from portal import account_links as links
+from portal.mailer.compose import render
+from portal.mailer.links import external_url, mail_domain
+from portal.models import EmailOutbox, User
+from portal.notifications import add_outbox_row
+
+LINK_MINUTES = int(links.LINK_MAX_AGE.total_seconds() // 60)
+
+
+def _queue(event: str, user: User, to_address: str, template: str, subject: str, url: str) -> None:
+    draft = render(template, subject, user=user, url=url, minutes=LINK_MINUTES)
+    unique = secrets.token_hex(8)  # every request is a new message
+    row = EmailOutbox(
+        dedupe_key=f"{event}:{user.id}:{unique}",
+        event=event,
+        to_address=to_address,
+        user_id=user.id,
+        subject=draft.subject,
+        text_body=draft.text,
+        html_body=draft.html,
+        headers={
+            "Message-ID": f"<{event.replace('_', '-')}.{unique}@{mail_domain()}>",
+            "X-SupportOps-Event": event,
+        },
+    )
+    add_outbox_row(row)
+
+
+def send_password_reset(user: User) -> None:
+    """Queue the reset link to the user's address (the caller commits)."""
+    url = external_url("auth.reset_password", token=links.reset_token(user))
+    _queue("password_reset", user, user.email, "password_reset", "Reset your SupportOps password", url)
+
+
+def send_email_confirmation(user: User, new_email: str) -> None:
+    """Queue the confirmation link to the NEW address (the caller commits)."""
+    url = external_url("settings.confirm_email", token=links.email_change_token(user, new_email))
+    _queue("email_change", user, new_email, "email_change", "Confirm your new SupportOps email address", url)
