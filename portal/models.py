@@ -274,6 +274,7 @@ class Ticket(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=TicketStatus.NEW.value)
     priority: Mapped[str] = mapped_column(String(2), default=Priority.P3.value)
     intent: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8))  # ISO 639-1, as the agent detected it
     sentiment: Mapped[float | None]
     confidence: Mapped[float | None]
     escalation_reason: Mapped[str | None] = mapped_column(String(200))

@@ -328,3 +328,11 @@ def test_desk_forms_need_a_csrf_token(demo, make_ticket):
     for action in ("claim", "resolve", "reply", "note"):
         assert client.post(f"/desk/tickets/{ref}/{action}", data={"body": "x"}).status_code == 400
     assert make_ticket.get(ref).status == "escalated" and make_ticket.get(ref).assignee_id is None
+
+
+def test_the_desk_shows_the_language_the_agent_detected(staff, make_ticket):
+    spanish = make_ticket(subject="Pedido", status="escalated", intent="track_order", language="es")
+    page = staff.get(f"/desk/tickets/{spanish}").get_data(as_text=True)
+    assert '<span id="ticket-language">Spanish</span>' in page and "intent track_order" in page
+    unknown = make_ticket(subject="Old", status="escalated")
+    assert "ticket-language" not in staff.get(f"/desk/tickets/{unknown}").get_data(as_text=True)

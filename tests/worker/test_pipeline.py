@@ -96,7 +96,7 @@ def test_refund_is_answered_with_citations_and_trace(any_app):
     with any_app.app_context():
         ticket = db.session.get(Ticket, ticket_id)
         assert ticket.status == "answered"
-        assert ticket.intent == "get_refund" and ticket.priority == "P2"
+        assert ticket.intent == "get_refund" and ticket.priority == "P2" and ticket.language == "en"
         assert (
             ticket.confidence > 0.6 and ticket.sentiment is not None and ticket.first_response_at is not None
         )

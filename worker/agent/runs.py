@@ -200,6 +200,7 @@ def _update_ticket(ticket: Ticket, claimed: Claim, output: AgentOutput, now: dat
         triage.sentiment,
         triage.confidence,
     )
+    ticket.language = triage.language
     if not ticket.human_involved:
         ticket.priority = triage.priority
     if ticket.first_response_at is None:
