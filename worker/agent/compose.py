@@ -118,7 +118,8 @@ class Cited:
 
 def cited_policies(result: BackendResult, outcomes: Sequence[ToolOutcome]) -> list[str]:
     """Policy stems the reply rests on: the backend's, then each tool outcome's, without repeats."""
-    stems = [*result.cited_policies, *(o.policy for o in outcomes if o.policy)]
+    # A hand-over rests on no rule the customer needs quoted: escalations cite nothing.
+    stems = [*result.cited_policies, *(o.policy for o in outcomes if o.policy and o.tool != "escalate")]
     return list(dict.fromkeys(stem for stem in stems if stem))
 
 
@@ -173,12 +174,12 @@ def compose(
     if localized is not None:
         return Composed(reply=redact(localized), citations=citations)
     if result.reply:
-        parts = [result.reply.strip(), *([quote(cited[0])] if cited else [])]
+        parts = [result.reply.strip(), *([rule(cited[0])] if cited else [])]
     else:
         parts = write_body(ctx, result, outcomes, cited)
         timing = refund_timing(outcomes, find)
         if timing is not None:
-            parts.append(quote(timing, lead="As for timing, our"))
+            parts.append(rule(timing, lead="As for timing"))
             citations.append(timing.passage)
     closing = (
         None if result.action == "clarify" or ctx.triage.intent == "greeting" else _closing(result, outcomes)
@@ -212,11 +213,11 @@ def write_body(
         return answer_parts(cited[0])
     said = [o for o in outcomes if o.message]
     if not said:
-        return ["I've looked into your request.", *([quote(cited[0])] if cited else [])]
+        return ["I've looked into your request.", *([rule(cited[0])] if cited else [])]
     main = said[-1]
     parts = [outcome_text(ctx, main, said)]
     if main.reason_code != "order_not_found" and cited:
-        parts.append(quote(cited[0]))
+        parts.append(rule(cited[0]))
     return parts
 
 
@@ -265,16 +266,18 @@ def answer_parts(cited: Cited) -> list[str]:
     return [answer, f"That's from our {title}, under \u201c{passage.heading}\u201d."]
 
 
-def quote(cited: Cited, lead: str = "As our") -> str:
-    """'As our refund policy puts it (“Heading”): “The sentences that state the rule.”'"""
+def rule(cited: Cited, lead: str | None = None) -> str:
+    """The rule applied, in one sentence of the policy: 'Our refund policy: You have 30 days ...'.
+
+    The whole passage is in the citation box under the reply; the body states the rule once."""
     passage = cited.passage
     title = POLICY_TITLES.get(passage.policy, f"{passage.policy} policy")
-    text = excerpt(passage, cited.query, QUOTE_MAX, min_share=0.5, max_units=cited.sentences)
-    verb = "puts it" if lead == "As our" else "says"
-    return f"{lead} {title} {verb} (\u201c{passage.heading}\u201d): \u201c{text}\u201d"
+    text = excerpt(passage, cited.query, QUOTE_MAX, min_share=0.5, max_units=1)
+    return f"{lead}: {text}" if lead else f"Our {title}: {text}"
 
 
 def wrap(body: str, closing: str | None) -> str:
     """Greeting and closing around the body."""
     ending = f"\n\n{closing}" if closing else ""
-    return f"Hello,\n\n{body}{ending}\n\nSupportOps assistant"
+    # No signature: the page and the e-mail already say who wrote it.
+    return f"Hello,\n\n{body}{ending}"

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from worker.agent.backends.base import BackendResult, ToolOutcome, action_of_tool
 
 _FRAME = {
-    "es": ("Hola:", "Si necesita algo más, responda a este mensaje.", "Asistente de SupportOps"),
-    "fr": ("Bonjour,", "Si vous avez besoin d'autre chose, répondez à ce message.", "Assistant SupportOps"),
+    "es": ("Hola:", "Si necesita algo más, responda a este mensaje."),
+    "fr": ("Bonjour,", "Si vous avez besoin d'autre chose, répondez à ce message."),
     "de": (
         "Hallo,",
         "Wenn Sie noch etwas brauchen, antworten Sie einfach auf diese Nachricht.",
-        "SupportOps-Assistent",
     ),
 }
 _STATUS = {
@@ -205,9 +204,9 @@ def _status(language: str, main: ToolOutcome) -> str | None:
 
 
 def wrap_localized(language: str, body: str) -> str:
-    """Greeting, body, closing and signature in the language."""
-    hello, closing, signature = _FRAME[language]
-    return f"{hello}\n\n{body}\n\n{closing}\n\n{signature}"
+    """Greeting, body and closing in the language (no signature: the page says who wrote it)."""
+    hello, closing = _FRAME[language]
+    return f"{hello}\n\n{body}\n\n{closing}"
 
 
 def main_of(result: BackendResult, outcomes: Sequence[ToolOutcome]) -> ToolOutcome | None:

@@ -133,9 +133,7 @@ def escalate(toolbox: Toolbox, reason: str) -> BackendResult:
     """Hand the ticket to a person through the escalate tool (logged like every action)."""
     category, note = ESCALATION_CATEGORIES.get(reason, ("other", "The customer needs a person."))
     toolbox.call("escalate", {"category": category, "reason": note})
-    return BackendResult(
-        action="escalate", cited_policies=["escalation"], escalate=True, escalation_reason=note
-    )
+    return BackendResult(action="escalate", escalate=True, escalation_reason=note)
 
 
 def unsure(confidence: float, sla_hours: float) -> BackendResult:
@@ -146,7 +144,6 @@ def unsure(confidence: float, sla_hours: float) -> BackendResult:
             "Thanks for your message. I want to be sure I get this right, so I've passed your ticket "
             f"to a member of our support team, who will reply within {sla_hours:g} hours."
         ),
-        cited_policies=["escalation"],
         escalate=True,
         escalation_reason=f"the assistant was unsure what the customer needs (confidence {confidence:.2f})",
     )
