@@ -87,14 +87,20 @@ _ESCALATION_OPENERS = {
     "not_covered": "That's not something I can do myself.",
 }
 # What the customer can do next after a refusal, when there is a way forward.
+_ASK_A_PERSON = (
+    "If something is wrong with the item, reply and ask for a person: a member of our team will take a look."
+)
 _NEXT_STEPS = {
-    "not_shipped": "If you'd like that, just reply \u201cPlease cancel order {n}\u201d.",
-    "already_shipped": "If you'd still like your money back then, just reply here.",
-    "refund_window_expired": "If something is wrong with the item, reply and ask for a person: "
-    "a member of our team will take a look.",
-    "replacement_window_expired": "If something is wrong with the item, reply and ask for a person: "
-    "a member of our team will take a look.",
+    ("refund", "not_shipped"): "If you'd like that, just reply \u201cPlease cancel order {n}\u201d.",
+    (
+        "cancel",
+        "already_shipped",
+    ): "Once it arrives, you can ask for a refund if you'd still like your money back.",
+    ("refund", "refund_window_expired"): _ASK_A_PERSON,
+    ("replacement", "replacement_window_expired"): _ASK_A_PERSON,
 }
+# Decisions whose rule the reply states in a sentence (lookups and address changes say it themselves).
+_RULED_TOOLS = ("refund", "cancel", "replacement")
 
 PassageFinder = Callable[[str, str], Citation | None]  # (policy stem, query) → best passage of that policy
 
@@ -174,12 +180,12 @@ def compose(
     if localized is not None:
         return Composed(reply=redact(localized), citations=citations)
     if result.reply:
-        parts = [result.reply.strip(), *([rule(cited[0])] if cited else [])]
+        parts = [result.reply.strip(), *([line for line in [rule(cited[0])] if line] if cited else [])]
     else:
         parts = write_body(ctx, result, outcomes, cited)
         timing = refund_timing(outcomes, find)
         if timing is not None:
-            parts.append(rule(timing, lead="As for timing"))
+            parts += [line for line in [rule(timing, lead="As for timing")] if line]
             citations.append(timing.passage)
     closing = (
         None if result.action == "clarify" or ctx.triage.intent == "greeting" else _closing(result, outcomes)
@@ -213,11 +219,14 @@ def write_body(
         return answer_parts(cited[0])
     said = [o for o in outcomes if o.message]
     if not said:
-        return ["I've looked into your request.", *([rule(cited[0])] if cited else [])]
+        return [
+            "I've looked into your request.",
+            *([line for line in [rule(cited[0])] if line] if cited else []),
+        ]
     main = said[-1]
     parts = [outcome_text(ctx, main, said)]
-    if main.reason_code != "order_not_found" and cited:
-        parts.append(rule(cited[0]))
+    if main.reason_code != "order_not_found" and cited and main.tool in _RULED_TOOLS:
+        parts += [line for line in [rule(cited[0])] if line]
     return parts
 
 
@@ -227,7 +236,7 @@ def outcome_text(ctx: AgentContext, main: ToolOutcome, said: Sequence[ToolOutcom
     opener = _opener(ctx, main)
     if main.outcome == "denied":
         messages[-1] = _regretfully(messages[-1])
-    next_step = _NEXT_STEPS.get(main.reason_code or "", "").format(n=main.order_number)
+    next_step = _NEXT_STEPS.get((main.tool, main.reason_code or ""), "").format(n=main.order_number)
     return " ".join(part for part in (opener, *messages, next_step) if part)
 
 
@@ -266,13 +275,15 @@ def answer_parts(cited: Cited) -> list[str]:
     return [answer, f"That's from our {title}, under \u201c{passage.heading}\u201d."]
 
 
-def rule(cited: Cited, lead: str | None = None) -> str:
+def rule(cited: Cited, lead: str | None = None) -> str | None:
     """The rule applied, in one sentence of the policy: 'Our refund policy: You have 30 days ...'.
 
     The whole passage is in the citation box under the reply; the body states the rule once."""
     passage = cited.passage
     title = POLICY_TITLES.get(passage.policy, f"{passage.policy} policy")
     text = excerpt(passage, cited.query, QUOTE_MAX, min_share=0.5, max_units=1)
+    if not text[:1].isupper():
+        return None  # a fragment of a list reads badly on its own: the citation box has it whole
     return f"{lead}: {text}" if lead else f"Our {title}: {text}"
 
 
