@@ -374,6 +374,7 @@ def _load_or_train(cache_dir: str | os.PathLike | None) -> ActionModel:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
+        static_vectors.remove_stale(path, "triage-model-")
     except OSError as error:
         log.warning("could not cache the triage model in %s: %s", path, error)
     return model

@@ -15,6 +15,7 @@ and this code, written atomically so that several workers warming up at once are
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -84,9 +85,18 @@ def _load_or_build() -> Any:
         tmp = target.with_suffix(f".{os.getpid()}.tmp.npy")
         np.save(tmp, table)
         os.replace(tmp, target)
+        remove_stale(target, "minilm-static-")
     except OSError as error:
         log.warning("could not cache the vector table in %s: %s", target, error)
     return table
+
+
+def remove_stale(kept: Path, prefix: str) -> None:
+    """Delete older cache files of the same kind (other data or code versions): ~50 MB each."""
+    for path in kept.parent.glob(f"{prefix}*"):
+        if path != kept and not path.name.endswith(".tmp.npy") and not path.name.endswith(".tmp.npz"):
+            with contextlib.suppress(OSError):  # another process may have removed it first
+                path.unlink()
 
 
 def get_table() -> Any:
