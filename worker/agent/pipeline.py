@@ -218,9 +218,10 @@ def follow_up(snapshot: TicketSnapshot, clean, backend, triage: Triage, text: st
     """What a message means after earlier turns: the answer to the agent's open question (the
     clarified request keeps its action), a question about what the agent already did, or a request
     about the order the last answer concerned ("can you cancel it then?")."""
-    if not any(m.author == "agent" for m in snapshot.messages):
+    customer = snapshot.customer_messages()
+    if not customer or not any(m.author == "agent" for m in snapshot.messages):
         return FollowUp(text, triage)
-    latest = strip_instructions(clean(snapshot.customer_messages()[-1]))[0]
+    latest = strip_instructions(clean(customer[-1]))[0]
     pending = dialogue.pending_question(snapshot.messages)
     if pending is not None:
         alone = backend.triage(latest)

@@ -234,12 +234,9 @@ _HOW_TO_TOPICS = {
 
 def _how_to_without_order(ctx: AgentContext) -> bool:
     action = ctx.triage.action
-    if (
-        action not in _HOW_TO_TOPICS
-        or not _HOW_TO.search(ctx.text)
-        or ctx.mentioned_orders
-        or ctx.ticket_order
-    ):
+    asks = _HOW_TO.search(ctx.text) or ctx.text.rstrip().endswith("?")
+    named = ctx.mentioned_orders or ctx.ticket_order or ctx.answered_order
+    if action not in _HOW_TO_TOPICS or not asks or named:
         return False
     return not any(o.status in _FITTING_STATUSES[action] for o in ctx.orders)
 

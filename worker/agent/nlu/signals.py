@@ -237,7 +237,10 @@ def priority(action: str, reason: str | None, mood: float, text: str) -> str:
 # A note that only thanks or greets ("thanks, that's all!", "hi there") asks for nothing: no request
 # word, no question, no order number.
 _COURTESY = re.compile(
-    r"^(?:(?:hi|hello|hey|dear \w+|good (?:morning|afternoon|evening)|"
+    r"^(?:(?:hi|hello|hey|hiya|morning|evening|there|everyone|all|team|dear \w+|"
+    r"good (?:morning|afternoon|evening)|"
+    r"(?:i )?hope (?:you(?:'re| are) (?:well|doing well|having a (?:good|nice|great) day)|all is well)|"
+    r"(?:best|kind|warm)? ?regards|best|cheers,? \w+|hola|buenas|bonjour|salut|hallo|guten tag|"
     r"thanks?(?: you)?(?: so much| very much| a lot)?|"
     r"thx|ty|cheers|great|perfect|awesome|brilliant|wonderful|ok(?:ay)?|cool|all good|got it|"
     r"that'?s (?:all|it|great|perfect|everything)|that (?:was|is) (?:all|it|quick|fast|helpful)|"
@@ -250,5 +253,10 @@ _COURTESY = re.compile(
 
 def courtesy_only(text: str) -> bool:
     """Whether the message only thanks or greets, asking for nothing."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return bool(lines) and len(text) <= 200 and all(_COURTESY.match(line.strip()) for line in lines)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    # a sign-off's name on a line of its own ("Claire", "[NAME]") is part of the courtesy
+    lines = [line for line in lines if not _SIGNATURE_NAME.match(line)] if len(lines) > 1 else lines
+    return bool(lines) and len(text) <= 200 and all(_COURTESY.match(line) for line in lines)
+
+
+_SIGNATURE_NAME = re.compile(r"^(?:[A-Z][a-z]{1,20}|\[name\])$", re.IGNORECASE)
