@@ -176,7 +176,7 @@ def compose(
     citations = [c.passage for c in cited]
     if result.reply and _is_model_reply(result):
         return Composed(reply=redact(result.reply.strip()), citations=citations)
-    localized = _localized(ctx, result, outcomes)
+    localized = _localized(ctx, result, outcomes, cited)
     if localized is not None:
         return Composed(reply=redact(localized), citations=citations)
     if result.reply:
@@ -193,11 +193,17 @@ def compose(
     return Composed(reply=redact(wrap("\n\n".join(parts), closing)), citations=citations)
 
 
-def _localized(ctx: AgentContext, result: BackendResult, outcomes: Sequence[ToolOutcome]) -> str | None:
+def _localized(
+    ctx: AgentContext, result: BackendResult, outcomes: Sequence[ToolOutcome], cited: Sequence[Cited]
+) -> str | None:
     """The reply in the customer's language when it is not English and the outcome has wording there."""
     language = ctx.triage.language
     if not localize.supported(language):
         return None
+    if result.courtesy:
+        return localize.courtesy(language, result.courtesy)
+    if result.action == "answer" and cited and not outcomes:
+        return localize.wrap_localized(language, localize.answer_frame(language, cited[0].passage.heading))
     body = localize.localized_body(language, result, localize.main_of(result, outcomes))
     return localize.wrap_localized(language, body) if body else None
 

@@ -112,6 +112,70 @@ _ESCALATED = {
     "fr": "J'ai transmis votre ticket à une personne de notre équipe, qui vous répondra rapidement.",
     "de": "Ich habe Ihr Ticket an eine Person aus unserem Support-Team weitergegeben, die sich bald meldet.",
 }
+# The other questions the offline agent asks ({n} is the order number).
+_QUESTIONS = {
+    "es": {
+        "problem": "Puedo revisar una sustitución para el pedido {n}. ¿Qué le pasa al artículo: "
+        "llegó dañado, no funciona o le enviamos un artículo equivocado?",
+        "address": "Puedo cambiar la dirección de entrega del pedido {n} mientras no haya salido. "
+        "¿Cuál es la nueva dirección (calle y número, ciudad y código postal)?",
+        "items": "Puedo reembolsar una parte del pedido {n}. ¿Qué artículos debo reembolsar?",
+        "details": "¿Podría contarme un poco más sobre lo que necesita? Si es sobre un pedido, indique el "
+        "número de pedido (por ejemplo A1001).",
+    },
+    "fr": {
+        "problem": "Je peux étudier un remplacement pour la commande {n}. Quel est le problème : l'article "
+        "est arrivé abîmé, il ne fonctionne pas, ou nous avons envoyé le mauvais article ?",
+        "address": "Je peux changer l'adresse de livraison de la commande {n} tant qu'elle n'est pas partie. "
+        "Quelle est la nouvelle adresse (numéro et rue, ville et code postal) ?",
+        "items": "Je peux rembourser une partie de la commande {n}. Quels articles dois-je rembourser ?",
+        "details": "Pourriez-vous m'en dire un peu plus sur ce dont vous avez besoin ? S'il s'agit d'une "
+        "commande, indiquez son numéro (par exemple A1001).",
+    },
+    "de": {
+        "problem": "Ich kann einen Ersatz für die Bestellung {n} prüfen. Was ist mit dem Artikel: "
+        "beschädigt angekommen, funktioniert nicht, oder haben wir den falschen Artikel geschickt?",
+        "address": "Ich kann die Lieferadresse der Bestellung {n} ändern, solange sie nicht versandt ist. "
+        "Wie lautet die neue Adresse (Straße und Hausnummer, Ort und Postleitzahl)?",
+        "items": "Ich kann einen Teil der Bestellung {n} erstatten. Welche Artikel soll ich erstatten?",
+        "details": "Können Sie mir etwas genauer sagen, was Sie brauchen? Wenn es um eine Bestellung geht, "
+        "nennen Sie bitte die Bestellnummer (zum Beispiel A1001).",
+    },
+}
+# Replies that rest on no outcome: a thank-you or hello, and feedback.
+_COURTESY = {
+    "es": {
+        "thanks": "¡De nada, y gracias por escribirnos! Si surge algo más, responda aquí.",
+        "hello": "¡Hola! ¿En qué puedo ayudarle? Si es sobre un pedido, el número de pedido me ayuda a "
+        "encontrarlo.",
+        "review": "¡Gracias por contárnoslo! Su comentario queda guardado en este ticket, donde nuestro "
+        "equipo lo lee.",
+    },
+    "fr": {
+        "thanks": "Je vous en prie, et merci de nous avoir écrit ! Si autre chose se présente, répondez ici.",
+        "hello": "Bonjour ! Comment puis-je vous aider ? S'il s'agit d'une commande, son numéro m'aide à la "
+        "retrouver.",
+        "review": "Merci de nous l'avoir dit ! Votre avis est enregistré avec ce ticket, où notre équipe le "
+        "lit.",
+    },
+    "de": {
+        "thanks": "Gern geschehen, und danke für Ihre Nachricht! Wenn noch etwas ist, antworten Sie "
+        "einfach hier.",
+        "hello": "Hallo! Wie kann ich helfen? Wenn es um eine Bestellung geht, hilft mir die Bestellnummer.",
+        "review": "Danke, dass Sie uns das mitteilen! Ihr Feedback ist bei diesem Ticket gespeichert, "
+        "wo unser Team es liest.",
+    },
+}
+# Policy answers quote the (English) policy: the frame says so in the customer's language.
+# The passage itself is in the citation box under the reply, in English until policies are translated.
+_ANSWER_FRAME = {
+    "es": "La respuesta está en nuestra política, en el apartado «{heading}», que le citamos debajo de "
+    "este mensaje (de momento solo en inglés).",
+    "fr": "La réponse se trouve dans notre politique, à la rubrique « {heading} », citée sous ce message "
+    "(pour l'instant uniquement en anglais).",
+    "de": "Die Antwort steht in unseren Richtlinien im Abschnitt „{heading}“, den wir unter dieser "
+    "Nachricht zitieren (vorerst nur auf Englisch).",
+}
 _WHICH = {
     "es": "¿De cuál de estos pedidos se trata? Responda con el número de pedido.",
     "fr": "De quelle commande s'agit-il ? Répondez avec le numéro de commande.",
@@ -190,7 +254,20 @@ def localized_body(language: str, result: BackendResult, main: ToolOutcome | Non
     if result.action == "clarify" and result.clarify_options:
         listed = "\n".join(f"- {number}" for number in result.clarify_options)
         return f"{_WHICH[language]}\n\n{listed}"
+    if result.action == "clarify" and result.question in _QUESTIONS[language]:
+        return _QUESTIONS[language][result.question].format(n=result.order_number)
     return None
+
+
+def courtesy(language: str, kind: str) -> str | None:
+    """A thank-you, hello or feedback answer in the language (kind: thanks | hello | review)."""
+    return _COURTESY.get(language, {}).get(kind)
+
+
+def answer_frame(language: str, heading: str) -> str | None:
+    """A policy answer for a customer who wrote in `language`: where the (English) passage says it."""
+    frame = _ANSWER_FRAME.get(language)
+    return frame.format(heading=heading) if frame else None
 
 
 def _status(language: str, main: ToolOutcome) -> str | None:

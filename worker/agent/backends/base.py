@@ -195,7 +195,8 @@ class BackendResult:
     escalate: bool = False  # hand the ticket to a person (besides what tool outcomes say)
     escalation_reason: str | None = None  # short, plain words, for staff
     clarify_options: list[str] = field(default_factory=list)  # order numbers offered when clarifying
-    question: str | None = None  # what a clarify asks for: order | problem | address | details
+    question: str | None = None  # what a clarify asks for: order | problem | address | items | details
+    courtesy: str | None = None  # a reply that rests on no outcome: thanks | hello | review
     usage: Usage = field(default_factory=Usage)
     model: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)  # extra trace entries (redacted)

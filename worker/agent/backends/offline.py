@@ -205,19 +205,23 @@ def thank_for_feedback() -> BackendResult:
             "Thank you for taking the time to tell us! Your feedback is saved with this ticket, "
             "where our team reads it."
         ),
+        courtesy="review",
     )
 
 
-_THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers|appreciated?|grateful)\b", re.IGNORECASE)
+_THANKS = re.compile(
+    r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers|appreciated?|grateful|gracias|merci|danke|vielen\s+dank)\b",
+    re.IGNORECASE,
+)
 
 
 def acknowledge(text: str = "") -> BackendResult:
     """A thank-you or hello that asks for nothing: a short, warm answer and no action."""
     if _THANKS.search(text):
         reply = "You're welcome, and thanks for getting in touch! If anything else comes up, just reply here."
-    else:
-        reply = "Hello! How can I help you today? If it's about an order, the order number helps me find it."
-    return BackendResult(action="answer", reply=reply)
+        return BackendResult(action="answer", reply=reply, courtesy="thanks")
+    reply = "Hello! How can I help you today? If it's about an order, the order number helps me find it."
+    return BackendResult(action="answer", reply=reply, courtesy="hello")
 
 
 # "How do I cancel an order?" from a customer with nothing to cancel: the policy says how.
