@@ -11,9 +11,21 @@ from __future__ import annotations
 
 import re
 
-VERSION = "1"
+VERSION = "2"
 
 _RULES: list[tuple[str, str]] = [
+    # Spanish, French and German words customers use, mapped to the (English) policies' words
+    (r"reembols|devoluci|rembours|erstatt|geld zur[uü]ck", "refund"),
+    (r"\bd[ií]as\b|\bplazo|\bjours?\b|d[ée]lai|\btage?n?\b|\bfrist", "window days how long"),
+    (r"cancela|anula|annul|storn", "cancel"),
+    (r"env[ií]o|entrega|livraison|livrer|lieferung|versand|liefer", "shipping delivery"),
+    (r"contrase[ñn]a|mot de passe|passwort", "password"),
+    (r"\bcuenta\b|\bcompte\b|\bkonto\b", "account"),
+    (r"factura|facture|rechnung", "invoice"),
+    (r"\bpago|tarjeta|paiement|\bcarte\b|zahlung|\bkarte\b", "payment card"),
+    (r"da[ñn]ad|roto|cass[ée]|ab[iî]m[ée]|kaputt|besch[aä]digt", "damaged"),
+    (r"sustitu|reemplaz|cambio por otro|remplac|[ée]change|ersatz|umtausch", "replacement"),
+    (r"\bpersona\b|humain|conseiller|\bmensch|mitarbeiter", "person"),
     # refunds
     (r"money back|reimburs|repay|pay me back|get paid back|compensat|charge ?back", "refund"),
     (r"\breturn(ed|ing|s)?\b|send (it|them) back|give (it|them) back", "refund return"),
