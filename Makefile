@@ -26,6 +26,7 @@ install-dev: install $(VENV)/.installed-dev
 
 run: install ## Serve the portal with SQLite and the in-process queue
 	$(BIN)/flask db upgrade
+	$(BIN)/flask agent warm
 	$(BIN)/flask demo seed
 	@echo ""
 	@echo "  SupportOps is running on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
@@ -34,6 +35,7 @@ run: install ## Serve the portal with SQLite and the in-process queue
 
 test: install-dev ## Run the whole suite (installs and starts Postgres, Redis, Chromium when absent)
 	bash scripts/ensure-test-services.sh
+	$(BIN)/flask agent warm
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install-dev ## Unit tests only (no Postgres, Redis or browser)
@@ -58,6 +60,7 @@ worker: install ## Run an RQ worker (needs REDIS_URL)
 
 bench: install-dev ## Benchmarks: print figures and write bench/results/*.json
 	bash scripts/ensure-test-services.sh
+	$(BIN)/flask agent warm
 	$(BIN)/python -m bench
 
 clean:

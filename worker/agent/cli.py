@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import IO, Any
 
 import click
@@ -142,3 +143,17 @@ def reap_command() -> None:
 
     report = requeue_stale_runs()
     click.echo(f"stale runs: {report.requeued} requeued, {report.escalated} handed to a person")
+
+
+@agent_cli.command("warm")
+def warm_command() -> None:
+    """Build (or load) the triage model and its sentence-vector table in the machine cache.
+
+    About a minute of CPU the first time on a machine, milliseconds after; `make test` and
+    deploys run it so that no worker pays it on a customer's first ticket.
+    """
+    from worker.agent.nlu import static_vectors, warm_up
+
+    started = time.perf_counter()
+    warm_up()
+    click.echo(f"triage model ready in {static_vectors.cache_dir()} ({time.perf_counter() - started:.1f}s)")

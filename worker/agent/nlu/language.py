@@ -11,12 +11,16 @@ import re
 _WORDS = {
     "en": "the and is are my i you to of for it please order can with not what where when how this",
     "es": "el la los las de que y en mi mis por favor pedido es no un una para con dónde donde cuándo "
-    "cómo está quiero puede pueden hola gracias me",
+    "cómo está quiero puede pueden hola gracias me necesito ayuda tengo compra reembolso cuenta "
+    "factura envío envio llegado todavía",
     "fr": "le la les de des et est mon ma mes pour vous je ne pas une un commande où quand comment "
-    "bonjour merci svp avec voudrais pouvez",
+    "bonjour merci svp avec voudrais pouvez besoin aide j'ai remboursement compte facture livraison "
+    "colis toujours reçu",
     "de": "der die das und ist mein meine ich sie nicht ein eine bitte bestellung wo wann wie mit "
-    "für hallo danke können möchte habe",
+    "für hallo danke können möchte habe brauche hilfe rückerstattung konto rechnung lieferung paket "
+    "noch nicht erhalten",
 }
+_GREETINGS = {"es": {"hola", "gracias"}, "fr": {"bonjour", "merci", "salut"}, "de": {"hallo", "danke"}}
 _VOCAB = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
 _LETTERS = {"es": "ñ¿¡áíóú", "fr": "àâçèêëîïôûœ", "de": "äöüß"}
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -29,6 +33,8 @@ def detect_language(text: str) -> str:
     if not tokens:
         return "en"
     scores = {lang: sum(t in vocab for t in tokens) for lang, vocab in _VOCAB.items()}
+    for lang, greetings in _GREETINGS.items():  # "Hola, necesito ayuda": a greeting says a lot
+        scores[lang] += 0.5 * sum(t in greetings for t in tokens)
     lowered = text.casefold()
     for lang, letters in _LETTERS.items():
         scores[lang] += 0.5 * sum(lowered.count(ch) for ch in letters)
