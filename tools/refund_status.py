@@ -48,6 +48,16 @@ def refund_status(
     """
     if not owned(order, customer_id):
         return order_not_found("refund_status", order_number, POLICY)
+    if not refunds and order.status == "cancelled":
+        # cancelled before this ledger kept payouts: the order itself says the money went back
+        low, high = limits.refund_days.get(order.payment_method, limits.refund_days["card"])
+        text = (
+            f"Order {order.number} was cancelled and {format_money(order.total, order.currency)} went back "
+            f"to {method_words(order.payment_method)}."
+        )
+        if high:
+            text += f" It usually takes {low} to {high} business days to appear."
+        return Decision("refund_status", "done", text, POLICY, order.number, details={"refunds": 0})
     if not refunds:
         text = f"There is no refund on order {order.number}."
         return Decision("refund_status", "done", text, POLICY, order.number, details={"refunds": 0})
@@ -75,6 +85,8 @@ def refund_status(
 def _describe(order: OrderSnapshot, refund: RefundSnapshot, limits: PolicyLimits) -> str:
     amount = format_money(refund.amount, refund.currency)
     what = f"The refund of {amount} for order {order.number}"
+    if refund.kind == "cancellation":
+        what = f"The {amount} from cancelling order {order.number}"
     if refund.items:
         what += f" ({', '.join(refund.items)})"
     if refund.status == "held":

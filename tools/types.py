@@ -120,6 +120,7 @@ class RefundSnapshot:
     created_at: datetime
     issued_at: datetime | None = None
     items: tuple[str, ...] = ()
+    kind: str = "refund"  # refund | cancellation (the full amount paid back when an order was cancelled)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.models import Order, Refund, RefundStatus, Replacement
+from portal.models import Cancellation, Order, Refund, RefundStatus, Replacement
 from tools import CustomerHistory, ItemSnapshot, OrderSnapshot, PolicyLimits, RefundSnapshot
 
 
@@ -38,9 +38,9 @@ def refunded_total(order_id: int) -> Decimal:
 
 
 def refund_snapshots(order: Order) -> tuple[RefundSnapshot, ...]:
-    """The order's refunds, oldest first, as the refund_status tool reads them."""
+    """The order's refunds and its cancellation payout, oldest first, as refund_status reads them."""
     rows = db.session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at))
-    return tuple(
+    refunds = [
         RefundSnapshot(
             amount=r.amount,
             currency=r.currency,
@@ -51,7 +51,15 @@ def refund_snapshots(order: Order) -> tuple[RefundSnapshot, ...]:
             items=tuple(r.items or ()),
         )
         for r in rows
-    )
+    ]
+    cancelled = db.session.scalars(select(Cancellation).where(Cancellation.order_id == order.id))
+    refunds += [
+        RefundSnapshot(
+            c.amount, c.currency, c.method, "issued", c.created_at, c.created_at, kind="cancellation"
+        )
+        for c in cancelled
+    ]
+    return tuple(sorted(refunds, key=lambda r: r.created_at))
 
 
 def replacements_count(order_id: int) -> int:

@@ -97,3 +97,18 @@ def test_a_cancelled_order_has_no_invoice():
 def test_invoice_of_an_unknown_or_foreign_order_is_not_found(snapshot):
     result = invoice_of(snapshot)
     assert isinstance(result, Refusal) and result.reason_code == "order_not_found"
+
+
+def test_a_cancellation_payout_is_reported_as_money_sent_back():
+    payout = RefundSnapshot(
+        amount=Decimal("54.00"),
+        currency="USD",
+        method="paypal",
+        status="issued",
+        created_at=datetime(2026, 5, 8, 9, tzinfo=UTC),
+        issued_at=datetime(2026, 5, 8, 9, tzinfo=UTC),
+        kind="cancellation",
+    )
+    result = status_of(order("cancelled", method="paypal"), [payout])
+    assert "The 54.00 USD from cancelling order A1001 was issued on 8 May 2026" in result.message
+    assert "your PayPal account" in result.message and "3 to 5 business days" in result.message
