@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -285,11 +285,14 @@ def _remove_customer_text(customer_id: int) -> None:
 
 
 def _retire_outbox(user_id: int) -> None:
-    """Mail to the old address holds personal data; what is not sent yet must never be."""
+    """Mail to the old address holds personal data; what is not sent yet must never be.
+
+    Unsent rows (pending, or failed and so retryable by an admin) are deleted: a send job enqueued for one
+    finds nothing to claim. Sent rows stay as a record that mail went out, without its content.
+    """
+    unsent = (OutboxStatus.PENDING.value, OutboxStatus.FAILED.value)
     db.session.execute(
-        update(EmailOutbox)
-        .where(EmailOutbox.user_id == user_id, EmailOutbox.status == OutboxStatus.PENDING.value)
-        .values(status=OutboxStatus.FAILED.value, last_error="account closed")
+        delete(EmailOutbox).where(EmailOutbox.user_id == user_id, EmailOutbox.status.in_(unsent))
     )
     db.session.execute(
         update(EmailOutbox)
