@@ -1,9 +1,11 @@
-"""Signed account links sent by email: password reset and email-address confirmation.
+"""Signed account links sent by email: password reset, email-address confirmation and verification.
 
-Both are itsdangerous tokens (the app's SECRET_KEY, one salt each) valid for LINK_MAX_AGE. They are
+All are itsdangerous tokens (the app's SECRET_KEY, one salt each) valid for LINK_MAX_AGE (verification:
+VERIFY_MAX_AGE, since a new customer may read the welcome mail the next day). They are
 single-use without any table: a reset token carries a fingerprint of the password hash, so it dies once
 the password changes; an email-change token carries the address it replaces, so it dies once the change is
-made (or another one is).
+made (or another one is); a verification token carries the address it verifies, so it dies once the
+address changes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from portal.models import User
 LINK_MAX_AGE = timedelta(hours=1)  # policies/accounts.md promises 1 hour
 RESET_SALT = "supportops.password-reset.v1"
 EMAIL_SALT = "supportops.email-change.v1"
+VERIFY_MAX_AGE = timedelta(hours=24)
+VERIFY_SALT = "supportops.email-verify.v1"
 
 
 class AccountLinkError(ValueError):
@@ -47,9 +51,9 @@ def _fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:20]
 
 
-def _load(salt: str, token: str) -> dict:
+def _load(salt: str, token: str, max_age: timedelta = LINK_MAX_AGE) -> dict:
     try:
-        payload = _serializer(salt).loads(token, max_age=int(LINK_MAX_AGE.total_seconds()))
+        payload = _serializer(salt).loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
         raise AccountLinkError("This link has expired.") from exc
     except BadSignature as exc:
@@ -92,6 +96,20 @@ def read_email_change(token: str) -> tuple[User, str]:
     if payload.get("o") != _fingerprint(user.email) or not isinstance(payload.get("e"), str):
         raise AccountLinkError("This link was already used.")
     return user, payload["e"]
+
+
+def verification_token(user: User) -> str:
+    """A token proving that whoever opens it reads mail at `user`'s current address."""
+    return _serializer(VERIFY_SALT).dumps({"u": user.id, "e": _fingerprint(user.email)})
+
+
+def user_for_verification(token: str) -> User:
+    """The user whose address the token verifies; AccountLinkError once the address has changed."""
+    payload = _load(VERIFY_SALT, token, VERIFY_MAX_AGE)
+    user = _user(payload)
+    if payload.get("e") != _fingerprint(user.email):
+        raise AccountLinkError("This link was sent to an address this account no longer uses.")
+    return user
 
 
 def token_in_url(view):

@@ -83,6 +83,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Password-reset requests, counted per client address and per email address asked for.
         "RESET_RATE_LIMIT": _env("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+        # "Resend the confirmation link" on the home page, per signed-in user.
+        "VERIFY_RESEND_RATE_LIMIT": _env("VERIFY_RESEND_RATE_LIMIT", "1 per minute;5 per day"),
         "TICKET_RATE_LIMIT": _env("TICKET_RATE_LIMIT", "10 per minute;60 per hour"),
         "REPLY_RATE_LIMIT": _env("REPLY_RATE_LIMIT", "20 per minute;200 per hour"),
         # Background jobs.

@@ -165,6 +165,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session's user id ("id:version"): raising it ends every session signed in before.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when the customer opened the signed link sent to their address (or confirmed a new address).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the account was closed and its personal data anonymised (portal/services/privacy.py).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
 

@@ -75,6 +75,9 @@ def set_active(user_id: int, change: str):
     if user.id == current_user.id:
         flash("You cannot deactivate your own account.", "danger")
         return redirect(url_for("admin.users"))
+    if user.closed_at is not None:
+        flash("A closed account stays closed.", "danger")
+        return redirect(url_for("admin.users"))
     user.active = change == "activate"
     _log_admin(f"admin.user_{change}", user.email)
     db.session.commit()

@@ -49,3 +49,7 @@ class ResetPasswordForm(FlaskForm):
     password = new_password_field("New password")
     confirm = repeat_field()
     submit = SubmitField("Set new password")
+
+
+class ResendVerificationForm(FlaskForm):
+    submit = SubmitField("Send the link again")

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
-from portal.account_links import AccountLinkError, token_in_url, user_for_reset
+from portal.account_links import AccountLinkError, token_in_url, user_for_reset, user_for_verification
 from portal.accounts import (
     AccountError,
     change_password,
@@ -18,9 +18,15 @@ from portal.accounts import (
     normalize_email,
 )
 from portal.auth import bp
-from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
+from portal.auth.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    ResendVerificationForm,
+    ResetPasswordForm,
+    SignupForm,
+)
 from portal.extensions import db, limiter
-from portal.mailer.account_mail import send_password_reset
+from portal.mailer.account_mail import send_email_verification, send_password_reset
 from portal.models import User, utcnow
 
 
@@ -99,8 +105,10 @@ def signup():
         except AccountError as exc:
             form.email.errors.append(str(exc))
             return render_template("auth/signup.html", form=form), 400
+        send_email_verification(user)  # its own commit: the account exists whatever happens to the mail
+        db.session.commit()
         login_user(user)
-        flash("Welcome! Your account is ready.", "success")
+        flash(f"Welcome! Your account is ready. We sent a link to {user.email} to confirm it.", "success")
         return redirect(url_for("main.home"))
     return render_template("auth/signup.html", form=form)
 
@@ -137,3 +145,43 @@ def reset_password(token: str):
         flash("Your password is changed. Log in with the new one.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, user=user)
+
+
+def _resend_limit() -> str:
+    return current_app.config["VERIFY_RESEND_RATE_LIMIT"]
+
+
+def _resend_key() -> str:
+    """Counted per account, so one customer cannot flood their own (or a typo'd) inbox from many IPs."""
+    return f"verify:{current_user.get_id() if current_user.is_authenticated else request.remote_addr}"
+
+
+@bp.route("/verify/<token>")
+@token_in_url
+def verify_email(token: str):
+    """Opening the link proves the address; a mail scanner doing so changes nothing anyone could abuse."""
+    try:
+        user = user_for_verification(token)
+    except AccountLinkError as exc:
+        hint = "Confirmation links work for 24 hours. Log in to ask for a new one from your home page."
+        return render_template("auth/link_refused.html", reason=str(exc), hint=hint), 400
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.commit()
+    flash(f"Thank you: {user.email} is confirmed.", "success")
+    return redirect(url_for("main.home" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.route("/verify/resend", methods=["POST"])
+@login_required
+@limiter.limit(_resend_limit, key_func=_resend_key)
+def resend_verification():
+    if not ResendVerificationForm().validate_on_submit():
+        flash("The form expired; please try again.", "danger")
+    elif current_user.email_verified_at is not None:
+        flash("Your email address is already confirmed.", "info")
+    else:
+        send_email_verification(current_user)
+        db.session.commit()
+        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+    return redirect(url_for("main.home"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SubmitField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from portal.support.forms import _ticket_text
 from portal.tickets import BODY_MAX
@@ -39,3 +39,18 @@ class RefundDecisionForm(FlaskForm):
     )
     approve = SubmitField("Approve")
     reject = SubmitField("Reject")
+
+
+class CustomerExportForm(FlaskForm):
+    export_submit = SubmitField("Export data")
+
+
+class CustomerCloseForm(FlaskForm):
+    """Closing a customer's account on their request: an explicit tick, like the customer's own form."""
+
+    close_confirm = BooleanField(
+        "The customer asked for this; anonymise the account",
+        validators=[DataRequired("Tick the box to confirm the customer asked to close the account.")],
+    )
+    next = HiddenField()
+    close_submit = SubmitField("Close account")

@@ -1,4 +1,6 @@
-"""Account emails (password reset, email-address confirmation): outbox rows like every other message.
+"""Account emails (password reset, email-address confirmation and verification): outbox rows.
+
+Like every other message they go through the outbox.
 
 They carry a signed link (portal/account_links.py) and no ticket; they are always sent, whatever the
 customer's update-email setting, because the customer asked for them a moment ago.
@@ -15,10 +17,11 @@ from portal.models import EmailOutbox, User
 from portal.notifications import add_outbox_row
 
 LINK_MINUTES = int(links.LINK_MAX_AGE.total_seconds() // 60)
+VERIFY_HOURS = int(links.VERIFY_MAX_AGE.total_seconds() // 3600)
 
 
 def _queue(event: str, user: User, to_address: str, template: str, subject: str, url: str) -> None:
-    draft = render(template, subject, user=user, url=url, minutes=LINK_MINUTES)
+    draft = render(template, subject, user=user, url=url, minutes=LINK_MINUTES, hours=VERIFY_HOURS)
     unique = secrets.token_hex(8)  # every request is a new message
     row = EmailOutbox(
         dedupe_key=f"{event}:{user.id}:{unique}",
@@ -46,3 +49,9 @@ def send_email_confirmation(user: User, new_email: str) -> None:
     """Queue the confirmation link to the NEW address (the caller commits)."""
     url = external_url("settings.confirm_email", token=links.email_change_token(user, new_email))
     _queue("email_change", user, new_email, "email_change", "Confirm your new SupportOps email address", url)
+
+
+def send_email_verification(user: User) -> None:
+    """Queue the "confirm your address" link to the user's address (the caller commits)."""
+    url = external_url("auth.verify_email", token=links.verification_token(user))
+    _queue("email_verify", user, user.email, "email_verify", "Confirm your SupportOps email address", url)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.access import own_order_or_404
+from portal.auth.forms import ResendVerificationForm
 from portal.extensions import db
 from portal.main import bp
 from portal.models import Order, Ticket
@@ -27,7 +28,8 @@ def home():
         .order_by(Ticket.created_at.desc())
         .limit(10)
     ).all()
-    return render_template("main/home.html", orders=orders, tickets=tickets)
+    resend = ResendVerificationForm(formdata=None) if current_user.email_verified_at is None else None
+    return render_template("main/home.html", orders=orders, tickets=tickets, resend_form=resend)
 
 
 @bp.route("/orders")

@@ -34,5 +34,19 @@ class EmailChangeForm(FlaskForm):
     submit = SubmitField("Send confirmation link")
 
 
+class ExportForm(FlaskForm):
+    export_submit = SubmitField("Download my data (JSON)")
+
+
+class CloseAccountForm(FlaskForm):
+    close_password = current_password_field()
+    close_confirm = BooleanField(
+        "I understand that closing my account removes my name, email address, delivery addresses and "
+        "messages, and cannot be undone.",
+        validators=[DataRequired("Tick the box to confirm that you want to close your account.")],
+    )
+    close_submit = SubmitField("Close my account")
+
+
 class ConfirmForm(FlaskForm):
     submit = SubmitField("Confirm new address")

@@ -6,19 +6,26 @@ shown again on that page with a 400.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from portal.account_links import AccountLinkError, read_email_change, token_in_url
 from portal.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
 from portal.extensions import db, limiter
 from portal.mailer.account_mail import send_email_confirmation
+from portal.models import utcnow
+from portal.services import privacy
+from portal.services.audit import Actor
+from portal.services.transaction import customer_transaction
 from portal.settings import bp
+from portal.settings.export import json_download
 from portal.settings.forms import (
+    CloseAccountForm,
     ConfirmForm,
     EmailChangeForm,
     EmailSettingsForm,
+    ExportForm,
     NameForm,
     PasswordChangeForm,
 )
@@ -40,6 +47,8 @@ def _page(status: int = 200, **forms):
     forms.setdefault("name_form", NameForm(formdata=None, data={"name": current_user.name}))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
+    forms.setdefault("export_form", ExportForm(formdata=None))
+    forms.setdefault("close_form", CloseAccountForm(formdata=None))
     return render_template("settings/index.html", **forms), status
 
 
@@ -130,6 +139,7 @@ def confirm_email(token: str):
         if email_taken(new_email, by_other_than=user):
             return render_template("auth/link_refused.html", reason=EMAIL_TAKEN), 400
         user.email = new_email
+        user.email_verified_at = utcnow()  # opening the link sent there proves the new address
         try:
             db.session.commit()
         except IntegrityError:  # another account took the address since the check
@@ -138,3 +148,36 @@ def confirm_email(token: str):
         flash(f"Your email address is now {new_email}.", "success")
         return redirect(url_for("settings.index" if current_user.is_authenticated else "auth.login"))
     return render_template("settings/confirm_email.html", form=form, new_email=new_email)
+
+
+@bp.route("/export", methods=["POST"])
+@login_required
+def export_data():
+    """Download everything we hold about the signed-in user as one JSON file (and log that it was)."""
+    if not ExportForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    data = privacy.export_customer_data(user)
+    privacy.log_export(user, Actor.customer(user.id))
+    db.session.commit()
+    return json_download(data, user.id)
+
+
+@bp.route("/close", methods=["POST"])
+@limiter.limit(_password_check_limit)
+@login_required
+def close_account():
+    if current_user.is_staff:
+        abort(404)  # staff accounts are deactivated by an admin, never anonymised
+    form = CloseAccountForm()
+    if not form.validate_on_submit():
+        return _page(400, close_form=form)
+    if not current_user.check_password(form.close_password.data):
+        form.close_password.errors.append(WRONG_PASSWORD)
+        return _page(400, close_form=form)
+    user = current_user._get_current_object()
+    with customer_transaction(user.id):
+        privacy.close_account(user, Actor.customer(user.id))
+    logout_user()
+    flash("Your account is closed and your personal data removed. Thank you for being with us.", "info")
+    return redirect(url_for("auth.login"))

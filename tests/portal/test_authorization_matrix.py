@@ -106,6 +106,11 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("settings.confirm_email", "GET"): [Case("/settings/email/confirm/not-a-token", public(400))],
     ("settings.confirm_email", "POST"): [Case("/settings/email/confirm/not-a-token", public(400))],
     ("settings.index", "POST"): [Case("/settings/", signed_in(302), {"email_updates": "y"})],
+    ("settings.export_data", "POST"): [Case("/settings/export", signed_in())],  # everyone's own data
+    # Only customers close their own account here (no form data: the page with errors); staff get a 404.
+    ("settings.close_account", "POST"): [Case("/settings/close", expect(LOGIN, 400, 400, 404, 404))],
+    ("auth.verify_email", "GET"): [Case("/auth/verify/not-a-token", public(400))],
+    ("auth.resend_verification", "POST"): [Case("/auth/verify/resend", signed_in(302))],
     ("tickets.index", "GET"): [Case("/tickets/", customers())],
     ("tickets.new", "GET"): [
         Case("/tickets/new", customers()),
@@ -143,6 +148,15 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/desk/tickets/{a_ticket}/refunds/{b_refund}", expect(), {"reject": "Reject"}),
         Case("/desk/tickets/{b_ticket}/refunds/999999", expect(), {"reject": "Reject"}),
         Case("/desk/tickets/{b_ticket}/refunds/{b_refund}", staff(302), {"reject": "Reject", "note": "No."}),
+    ],
+    ("desk.export_customer", "POST"): [
+        Case("/desk/customers/{victim_id}/export", staff()),
+        Case("/desk/customers/{staff_id}/export", expect()),  # not a customer: nothing to export here
+        Case("/desk/customers/999999/export", expect()),
+    ],
+    ("desk.close_customer", "POST"): [
+        Case("/desk/customers/{victim_id}/close", staff(302)),  # unconfirmed: back with a message
+        Case("/desk/customers/{staff_id}/close", expect(), {"close_confirm": "y"}),
     ],
     ("admin.metrics", "GET"): [Case("/admin/", admin())],
     ("admin.users", "GET"): [Case("/admin/users", admin())],
