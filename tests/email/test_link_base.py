@@ -63,4 +63,6 @@ def test_production_requires_public_base_url():
 
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
         check_config({"ENV_NAME": "production", "SECRET_KEY": "real", "SERVER_NAME_FOR_LINKS": None})
-    check_config({"ENV_NAME": "production", "SECRET_KEY": "real", "SERVER_NAME_FOR_LINKS": "https://x.example"})
+    check_config(
+        {"ENV_NAME": "production", "SECRET_KEY": "real", "SERVER_NAME_FOR_LINKS": "https://x.example"}
+    )
