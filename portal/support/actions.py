@@ -43,6 +43,14 @@ def repeated_ticket(
     return db.session.scalars(query.order_by(Ticket.id.desc()).limit(1)).first()
 
 
+def ticket_for_form_token(customer: User, token: str | None) -> Ticket | None:
+    """The ticket this customer already opened with this one-time new-ticket form, if any."""
+    if not token:
+        return None
+    query = select(Ticket).where(Ticket.customer_id == customer.id, Ticket.form_token == token)
+    return db.session.scalars(query.limit(1)).first()
+
+
 def is_repeat_message(ticket: Ticket, author_kind: str, author_id: int, body: str) -> bool:
     """Whether the ticket's latest message is this same text from the same person, sent moments ago."""
     last = db.session.scalars(

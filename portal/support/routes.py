@@ -86,11 +86,15 @@ def new():
 
 
 def _open_once(form: NewTicketForm, order: Order | None) -> tuple[Ticket, bool]:
-    subject, body = form.subject.data, form.message.data
-    earlier = actions.repeated_ticket(current_user, subject, body, order, form.shown_at_time())
+    subject, body, token = form.subject.data, form.message.data, form.form_token.data or None
+    earlier = actions.ticket_for_form_token(current_user, token) or actions.repeated_ticket(
+        current_user, subject, body, order, form.shown_at_time()
+    )
     if earlier is not None:
         return earlier, False
-    return open_ticket(current_user, subject, body, order=order), True
+    ticket = open_ticket(current_user, subject, body, order=order)
+    ticket.form_token = token
+    return ticket, True
 
 
 @bp.route("/<reference>")
