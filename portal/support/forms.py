@@ -59,5 +59,11 @@ class EscalateForm(FlaskForm):
     submit = SubmitField("Escalate to a person")
 
 
+class NotSatisfiedForm(FlaskForm):
+    # Its own field name: the escalate form's `comment` is on the same page.
+    feedback_comment = TextAreaField("What is still wrong? (optional)", validators=[Length(max=BODY_MAX)])
+    submit = SubmitField("Not satisfied")
+
+
 class SatisfiedForm(FlaskForm):
     submit = SubmitField("Satisfied")

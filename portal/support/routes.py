@@ -15,7 +15,13 @@ from portal.extensions import db, limiter
 from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus
 from portal.services.transaction import customer_transaction
 from portal.support import actions, bp
-from portal.support.forms import EscalateForm, NewTicketForm, ReplyForm, SatisfiedForm
+from portal.support.forms import (
+    EscalateForm,
+    NewTicketForm,
+    NotSatisfiedForm,
+    ReplyForm,
+    SatisfiedForm,
+)
 from portal.support.outcomes import describe_outcome, effect_references
 from portal.tickets import TicketError, add_customer_reply, open_ticket
 
@@ -121,6 +127,7 @@ def _page_context(ticket: Ticket, **forms) -> dict:
         "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
         "escalate_form": forms.get("escalate_form") or EscalateForm(formdata=None),
         "satisfied_form": SatisfiedForm(formdata=None),
+        "not_satisfied_form": forms.get("not_satisfied_form") or NotSatisfiedForm(formdata=None),
     }
 
 
@@ -187,6 +194,23 @@ def satisfied(reference: str):
         )
     else:
         flash("This ticket has nothing to rate right now.", "info")
+    return redirect(url_for("tickets.view", reference=reference))
+
+
+@bp.route("/<reference>/not-satisfied", methods=["POST"])
+@limiter.limit(_reply_limit, key_func=_user_key)
+def not_satisfied(reference: str):
+    ticket = own_ticket_or_404(reference)
+    form = NotSatisfiedForm()
+    if not form.validate_on_submit():
+        context = _page_context(ticket, not_satisfied_form=form)
+        return render_template("tickets/view.html", **context), 400
+    with customer_transaction(ticket.customer_id):  # a second click sees the first one's change
+        reopened = actions.reopen_not_satisfied(ticket, form.feedback_comment.data or "")
+    if reopened:
+        flash("Sorry it is not solved yet. The ticket is open again and our team will reply.", "success")
+    else:
+        flash("This ticket is already with our team.", "info")
     return redirect(url_for("tickets.view", reference=reference))
 
 
