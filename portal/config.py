@@ -88,6 +88,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RESET_RATE_LIMIT": _env("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
         "TICKET_RATE_LIMIT": _env("TICKET_RATE_LIMIT", "10 per minute;60 per hour"),
         "REPLY_RATE_LIMIT": _env("REPLY_RATE_LIMIT", "20 per minute;200 per hour"),
+        # How often an open ticket page checks for staff replies once the assistant is done (ms).
+        "TICKET_IDLE_POLL_MS": _int("TICKET_IDLE_POLL_MS", 10000),
         # Background jobs.
         "AGENT_JOB_TIMEOUT": _int("AGENT_JOB_TIMEOUT", 120),
         "AGENT_RETRY_INTERVALS": _int_list("AGENT_RETRY_INTERVALS", "5,30,120"),

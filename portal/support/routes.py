@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.access import own_order_or_404, own_ticket_or_404
 from portal.extensions import db, limiter
-from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus
+from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus, utcnow
 from portal.services.transaction import customer_transaction
 from portal.support import actions, bp
 from portal.support.forms import (
@@ -22,6 +22,7 @@ from portal.support.forms import (
     ReplyForm,
     SatisfiedForm,
 )
+from portal.support.listing import SEARCH_MAX, customer_tickets
 from portal.support.outcomes import describe_outcome, effect_references
 from portal.tickets import TicketError, add_customer_reply, open_ticket
 
@@ -58,10 +59,9 @@ def customers_only():
 
 @bp.route("/")
 def index():
-    tickets = db.session.scalars(
-        select(Ticket).where(Ticket.customer_id == current_user.id).order_by(Ticket.created_at.desc())
-    ).all()
-    return render_template("tickets/index.html", tickets=tickets)
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
+    rows = customer_tickets(current_user.id, search)
+    return render_template("tickets/index.html", rows=rows, search=search)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -106,7 +106,16 @@ def _open_once(form: NewTicketForm, order: Order | None) -> tuple[Ticket, bool]:
 @bp.route("/<reference>")
 def view(reference: str):
     ticket = own_ticket_or_404(reference)
-    return render_template("tickets/view.html", **_page_context(ticket))
+    page = render_template("tickets/view.html", **_page_context(ticket))
+    _mark_seen(ticket)
+    return page
+
+
+def _mark_seen(ticket: Ticket) -> None:
+    # One UPDATE after rendering: the list's "new reply" marker clears once the customer has seen the page.
+    db.session.commit()
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(customer_seen_at=utcnow()))
+    db.session.commit()
 
 
 def _page_context(ticket: Ticket, **forms) -> dict:
@@ -121,6 +130,7 @@ def _page_context(ticket: Ticket, **forms) -> dict:
         "messages": messages,
         "outcomes": {m.id: describe_outcome(m.outcome, refs) for m in messages if m.outcome},
         "working": ticket.status in WORKING,
+        "idle_poll_ms": current_app.config["TICKET_IDLE_POLL_MS"],
         "status_words": STATUS_WORDS.get(ticket.status, ""),
         "can_rate": actions.can_mark_satisfied(ticket),
         "can_escalate": actions.can_escalate(ticket),
