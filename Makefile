@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+export PORT  # email links use it (portal/config.py) unless PUBLIC_BASE_URL is set
 export FLASK_APP := wsgi
 
 .PHONY: install install-dev run test test-fast lint format migration worker bench clean

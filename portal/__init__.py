@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.desk import bp as desk_bp
     from portal.mailer import bp as mailer_bp
+    from portal.mailer.links import remember_served_base
     from portal.main import bp as main_bp
     from portal.settings import bp as settings_bp
     from portal.support import bp as tickets_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailer_bp)
     app.register_blueprint(settings_bp)
     errors.init_app(app)
+    remember_served_base(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -67,7 +67,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
-        "SERVER_NAME_FOR_LINKS": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Unset: links follow the host and port the portal is served on (portal/mailer/links.py).
+        "SERVER_NAME_FOR_LINKS": _env("PUBLIC_BASE_URL"),
+        # Links built before any request was served (a job started by the CLI) use `make run`'s PORT.
+        "LINK_FALLBACK_BASE_URL": f"http://127.0.0.1:{_int('PORT', 5000)}",
         # Sessions and cookies.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -87,6 +90,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "VERIFY_RESEND_RATE_LIMIT": _env("VERIFY_RESEND_RATE_LIMIT", "1 per minute;5 per day"),
         "TICKET_RATE_LIMIT": _env("TICKET_RATE_LIMIT", "10 per minute;60 per hour"),
         "REPLY_RATE_LIMIT": _env("REPLY_RATE_LIMIT", "20 per minute;200 per hour"),
+        # How often an open ticket page checks for staff replies once the assistant is done (ms).
+        "TICKET_IDLE_POLL_MS": _int("TICKET_IDLE_POLL_MS", 10000),
         # Background jobs.
         "AGENT_JOB_TIMEOUT": _int("AGENT_JOB_TIMEOUT", 120),
         "AGENT_RETRY_INTERVALS": _int_list("AGENT_RETRY_INTERVALS", "5,30,120"),
@@ -146,6 +151,9 @@ def check_config(config: Mapping[str, Any]) -> None:
         return
     if config.get("ENV_NAME") != "development" and config.get("SECRET_KEY") in (None, DEV_SECRET_KEY):
         raise RuntimeError("SECRET_KEY must be set outside development (SUPPORTOPS_ENV=development).")
+    if config.get("ENV_NAME") != "development" and not config.get("SERVER_NAME_FOR_LINKS"):
+        # Links taken from a request's Host header would let anyone aim a password-reset link elsewhere.
+        raise RuntimeError("PUBLIC_BASE_URL must be set outside development.")
 
 
 def policy_limits(config: Mapping[str, Any]):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, abort, render_template, request
 
 from portal.extensions import db
@@ -20,6 +23,27 @@ def refuse_nul_characters() -> None:
         abort(400, NUL_REFUSED)
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the limit this request broke lets the next attempt through (at least 1)."""
+    from portal.extensions import limiter
+
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, math.ceil(limit.reset_at - time.time()))
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
+
+
+def _is_login() -> bool:
+    return request.endpoint in ("auth.login", "auth.signup")
+
+
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
 
@@ -35,7 +59,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(_error):
-        return render_template("errors/429.html"), 429
+        wait = retry_after_seconds()
+        page = render_template("errors/429.html", wait_words=_wait_words(wait), login=_is_login())
+        return page, 429, {"Retry-After": str(wait)}
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -25,8 +25,10 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -161,6 +163,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_updates: Mapped[bool] = mapped_column(Boolean, default=True)  # non-essential notifications
+    # Marketing mail is opt-in: off until the customer turns it on in Account settings.
+    newsletter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session's user id ("id:version"): raising it ends every session signed in before.
@@ -267,6 +271,8 @@ class Ticket(db.Model):
         # without these, Postgres sorts every ticket per page (255 ms at 100k tickets; docs/performance.md).
         Index("ix_tickets_created", "created_at", "id"),
         Index("ix_tickets_sla_due", "sla_due_at"),
+        # The new-ticket form's one-time token: the same form sent twice finds the ticket it opened.
+        UniqueConstraint("customer_id", "form_token", name="uq_tickets_customer_form_token"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -293,6 +299,9 @@ class Ticket(db.Model):
     satisfaction: Mapped[str | None] = mapped_column(String(12))
     satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     human_involved: Mapped[bool] = mapped_column(Boolean, default=False)  # a person replied or decided
+    form_token: Mapped[str | None] = mapped_column(String(64))
+    # When the customer last opened the ticket's page: staff replies after it are "unread".
+    customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

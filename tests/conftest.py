@@ -37,6 +37,8 @@ def base_config(database_uri: str, instance_path: Path, **extra) -> dict:
         "REDIS_URL": None,
         "MAIL_SUPPRESS_SEND": True,
         "INSTANCE_PATH": str(instance_path),
+        # Fixed, as PUBLIC_BASE_URL would be: tests read links out of messages built in and out of requests.
+        "SERVER_NAME_FOR_LINKS": "http://127.0.0.1:5000",
     }
     config.update(extra)
     return config

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
@@ -34,6 +35,18 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_account() -> str:
+    """Login attempts count per account *and* client address together: guessing at one account from an
+    address never locks another person out of theirs on the same (office, family) address."""
+    email = normalize_email(request.form.get("email", ""))[:254]
+    return f"login:{get_remote_address()}:{email}"
+
+
+def _login_failed(response) -> bool:
+    # Only wrong passwords use up attempts; signing in (and out and in again) never throttles anyone.
+    return response.status_code == 401
+
+
 def _reset_limit() -> str:
     return current_app.config["RESET_RATE_LIMIT"]
 
@@ -60,7 +73,7 @@ def safe_next_url(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_account, deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

@@ -6,16 +6,39 @@ import secrets
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import Flask, current_app, has_request_context, request
 
 # Fallback paths when a blueprint is not registered (e.g. the desk while it is being built).
 CUSTOMER_TICKET = ("tickets.view", "/tickets/{reference}")
 STAFF_TICKET = ("desk.ticket", "/desk/tickets/{reference}")
 
 
+SERVED_BASE_KEY = "served_base_url"
+
+
 def base_url() -> str:
-    """The public base URL links are built on (PUBLIC_BASE_URL), without a trailing slash."""
-    return current_app.config["SERVER_NAME_FOR_LINKS"].rstrip("/")
+    """The base URL links are built on, without a trailing slash.
+
+    PUBLIC_BASE_URL when set; otherwise the address the portal is served on: this request's, or the last
+    request's for links built by background jobs (`make run` on another PORT keeps its links working).
+    Only development gets this far: check_config requires PUBLIC_BASE_URL everywhere else.
+    """
+    configured = current_app.config.get("SERVER_NAME_FOR_LINKS")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    served = current_app.extensions.get(SERVED_BASE_KEY)
+    return (served or current_app.config["LINK_FALLBACK_BASE_URL"]).rstrip("/")
+
+
+def remember_served_base(app: Flask) -> None:
+    """Remember where the portal is served, for links built outside a request (in-process jobs)."""
+
+    @app.before_request
+    def _remember() -> None:
+        if not app.config.get("SERVER_NAME_FOR_LINKS"):
+            app.extensions[SERVED_BASE_KEY] = request.host_url
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -8,21 +8,51 @@ from portal.access import admin_required
 from portal.extensions import db
 from portal.mailer import bp, outbox
 from portal.mailer.feedback import FeedbackLinkError, read_token, record_feedback
+from portal.models import Ticket
 
 VERDICT_WORDS = {"satisfied": "satisfied", "unsatisfied": "not satisfied"}
 
 
-@bp.route("/feedback/<token>")
+@bp.route("/feedback/<token>", methods=["GET", "POST"])
 def feedback(token: str):
-    """Record Satisfied / Not satisfied from an email link; works once per resolution."""
+    """Satisfied / Not satisfied from an email link: a GET shows the question, the button's POST records it.
+
+    Works once per resolution. "Not satisfied" reopens the ticket to the desk with the optional comment.
+    """
     try:
         payload = read_token(token)
     except FeedbackLinkError as exc:
         return _no_store(render_template("mailer/feedback.html", error=str(exc), expired=exc.expired), 400)
-    recorded = record_feedback(payload)
-    db.session.commit()
+    from portal.mailer.forms import FeedbackForm  # here: portal.tickets imports this package
+
     words = VERDICT_WORDS[payload["v"]]
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        page = render_template("mailer/feedback.html", form=form, verdict=words, unhappy=_unhappy(payload))
+        return _no_store(page, status)
+    recorded = _record(payload, form.comment.data or "")
     return _no_store(render_template("mailer/feedback.html", recorded=recorded, verdict=words), 200)
+
+
+def _unhappy(payload: dict) -> bool:
+    return payload["v"] == "unsatisfied"
+
+
+def _record(payload: dict, comment: str) -> bool:
+    """Store the vote once; a "not satisfied" one also sends the ticket back to the desk."""
+    from portal.services.transaction import customer_transaction  # here: they import this package
+    from portal.support.actions import reopen_not_satisfied
+
+    ticket = db.session.get(Ticket, int(payload["t"]))
+    if ticket is None:
+        return False
+    with customer_transaction(ticket.customer_id):  # one writer per customer, as on the ticket page
+        recorded = record_feedback(payload)
+        if recorded and _unhappy(payload):
+            db.session.refresh(ticket)
+            reopen_not_satisfied(ticket, comment)
+    return recorded
 
 
 def _no_store(body: str, status: int):

@@ -8,7 +8,8 @@ from portal.auth.forms import email_field, new_password_field, repeat_field
 
 
 class EmailSettingsForm(FlaskForm):
-    email_updates = BooleanField("Email me updates about my requests")
+    email_updates = BooleanField("Ticket updates")
+    newsletter = BooleanField("Newsletter")
     submit = SubmitField("Save")
 
 

@@ -42,7 +42,11 @@ WRONG_PASSWORD = "This is not your current password."  # noqa: S105 (a message, 
 def _page(status: int = 200, **forms):
     """The settings page; forms not given are fresh."""
     forms.setdefault(
-        "form", EmailSettingsForm(formdata=None, data={"email_updates": current_user.email_updates})
+        "form",
+        EmailSettingsForm(
+            formdata=None,
+            data={"email_updates": current_user.email_updates, "newsletter": current_user.newsletter},
+        ),
     )
     forms.setdefault("name_form", NameForm(formdata=None, data={"name": current_user.name}))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
@@ -61,6 +65,7 @@ def index():
     form = EmailSettingsForm(formdata=request.form)
     if form.validate_on_submit():
         current_user.email_updates = form.email_updates.data
+        current_user.newsletter = form.newsletter.data
         db.session.commit()
         flash("Your email settings are saved.", "success")
         return redirect(url_for("settings.index"))

@@ -18,6 +18,7 @@ from portal.services.audit import Actor, log_action
 from portal.tickets import mask_cards, response_due
 
 CUSTOMER_ESCALATION_REASON = "Customer asked for a person"
+NOT_SATISFIED_REASON = "Customer not satisfied"
 CAN_RATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
 CAN_ESCALATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
 # The same text sent again this soon is a double click (or a retried request), not a new message.
@@ -41,6 +42,14 @@ def repeated_ticket(
         Ticket.created_at >= since,
     )
     return db.session.scalars(query.order_by(Ticket.id.desc()).limit(1)).first()
+
+
+def ticket_for_form_token(customer: User, token: str | None) -> Ticket | None:
+    """The ticket this customer already opened with this one-time new-ticket form, if any."""
+    if not token:
+        return None
+    query = select(Ticket).where(Ticket.customer_id == customer.id, Ticket.form_token == token)
+    return db.session.scalars(query.limit(1)).first()
 
 
 def is_repeat_message(ticket: Ticket, author_kind: str, author_id: int, body: str) -> bool:
@@ -83,27 +92,51 @@ def escalate_to_person(ticket: Ticket, comment: str = "") -> bool:
     """Hand the ticket to staff at the customer's request; False when it is not the customer's turn."""
     if not can_escalate(ticket):
         return False
+    if ticket.satisfaction is None:
+        ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
+    hours = current_app.config["SLA_HOURS"]
+    _to_the_desk(ticket, comment, CUSTOMER_ESCALATION_REASON, _handover_text(hours), "ticket.escalate")
+    return True
+
+
+def reopen_not_satisfied(ticket: Ticket, comment: str = "") -> bool:
+    """The customer is not satisfied: record it and reopen the ticket to the desk, with their comment.
+
+    False when the ticket is not answered or resolved (it is still being worked on, or already with staff).
+    """
+    if not can_escalate(ticket):
+        return False
+    ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
+    hours = current_app.config["SLA_HOURS"]
+    _to_the_desk(ticket, comment, NOT_SATISFIED_REASON, _not_satisfied_text(hours), "ticket.not_satisfied")
+    return True
+
+
+def _to_the_desk(ticket: Ticket, comment: str, reason: str, handover: str, tool: str) -> None:
     now = utcnow()
     comment = mask_cards(comment.strip())
     if comment:
         ticket.messages.append(
             Message(author_kind=AuthorKind.CUSTOMER.value, author_id=ticket.customer_id, body=comment)
         )
-    hours = current_app.config["SLA_HOURS"]
-    ticket.messages.append(Message(author_kind=AuthorKind.SYSTEM.value, body=_handover_text(hours)))
-    if ticket.satisfaction is None:
-        ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", now
+    ticket.messages.append(Message(author_kind=AuthorKind.SYSTEM.value, body=handover))
     ticket.status = TicketStatus.ESCALATED.value
-    ticket.escalation_reason = CUSTOMER_ESCALATION_REASON
+    ticket.escalation_reason = reason
     ticket.escalated_at, ticket.resolved_at = now, None
     ticket.sla_due_at = response_due(now)
     notify("escalated", ticket, by="customer")
-    _log(ticket, "ticket.escalate", comment[:500] or CUSTOMER_ESCALATION_REASON)
-    return True
+    _log(ticket, tool, comment[:500] or reason)
 
 
 def _handover_text(hours: float) -> str:
     return f"You asked for a person. A member of our support team will reply within {hours:g} hours."
+
+
+def _not_satisfied_text(hours: float) -> str:
+    return (
+        "You told us you are not satisfied, so this ticket is open again. "
+        f"A member of our support team will reply within {hours:g} hours."
+    )
 
 
 def _log(ticket: Ticket, tool: str, detail: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import UTC, datetime
 
@@ -30,6 +31,8 @@ class NewTicketForm(FlaskForm):
     order = SelectField("Which order is it about?", choices=[("", "No particular order")], default="")
     # When the form was shown: the same ticket opened since then is this form sent twice (a double click).
     shown_at = HiddenField(default=lambda: f"{time.time():.3f}")
+    # One-time token: the form opens one ticket; sending it again (Back, then Send) finds that ticket.
+    form_token = HiddenField(default=lambda: secrets.token_urlsafe(24), validators=[Length(max=64)])
     submit = SubmitField("Send")
 
     def shown_at_time(self) -> datetime | None:
@@ -54,6 +57,12 @@ class ReplyForm(FlaskForm):
 class EscalateForm(FlaskForm):
     comment = TextAreaField("Anything to add? (optional)", validators=[Length(max=BODY_MAX)])
     submit = SubmitField("Escalate to a person")
+
+
+class NotSatisfiedForm(FlaskForm):
+    # Its own field name: the escalate form's `comment` is on the same page.
+    feedback_comment = TextAreaField("What is still wrong? (optional)", validators=[Length(max=BODY_MAX)])
+    submit = SubmitField("Not satisfied")
 
 
 class SatisfiedForm(FlaskForm):

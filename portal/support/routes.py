@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.access import own_order_or_404, own_ticket_or_404
 from portal.extensions import db, limiter
-from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus
+from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus, utcnow
 from portal.services.transaction import customer_transaction
 from portal.support import actions, bp
-from portal.support.forms import EscalateForm, NewTicketForm, ReplyForm, SatisfiedForm
+from portal.support.forms import (
+    EscalateForm,
+    NewTicketForm,
+    NotSatisfiedForm,
+    ReplyForm,
+    SatisfiedForm,
+)
+from portal.support.listing import SEARCH_MAX, customer_tickets
 from portal.support.outcomes import describe_outcome, effect_references
 from portal.tickets import TicketError, add_customer_reply, open_ticket
 
@@ -52,10 +59,9 @@ def customers_only():
 
 @bp.route("/")
 def index():
-    tickets = db.session.scalars(
-        select(Ticket).where(Ticket.customer_id == current_user.id).order_by(Ticket.created_at.desc())
-    ).all()
-    return render_template("tickets/index.html", tickets=tickets)
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
+    rows = customer_tickets(current_user.id, search)
+    return render_template("tickets/index.html", rows=rows, search=search)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -86,17 +92,30 @@ def new():
 
 
 def _open_once(form: NewTicketForm, order: Order | None) -> tuple[Ticket, bool]:
-    subject, body = form.subject.data, form.message.data
-    earlier = actions.repeated_ticket(current_user, subject, body, order, form.shown_at_time())
+    subject, body, token = form.subject.data, form.message.data, form.form_token.data or None
+    earlier = actions.ticket_for_form_token(current_user, token) or actions.repeated_ticket(
+        current_user, subject, body, order, form.shown_at_time()
+    )
     if earlier is not None:
         return earlier, False
-    return open_ticket(current_user, subject, body, order=order), True
+    ticket = open_ticket(current_user, subject, body, order=order)
+    ticket.form_token = token
+    return ticket, True
 
 
 @bp.route("/<reference>")
 def view(reference: str):
     ticket = own_ticket_or_404(reference)
-    return render_template("tickets/view.html", **_page_context(ticket))
+    page = render_template("tickets/view.html", **_page_context(ticket))
+    _mark_seen(ticket)
+    return page
+
+
+def _mark_seen(ticket: Ticket) -> None:
+    # One UPDATE after rendering: the list's "new reply" marker clears once the customer has seen the page.
+    db.session.commit()
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(customer_seen_at=utcnow()))
+    db.session.commit()
 
 
 def _page_context(ticket: Ticket, **forms) -> dict:
@@ -111,12 +130,14 @@ def _page_context(ticket: Ticket, **forms) -> dict:
         "messages": messages,
         "outcomes": {m.id: describe_outcome(m.outcome, refs) for m in messages if m.outcome},
         "working": ticket.status in WORKING,
+        "idle_poll_ms": current_app.config["TICKET_IDLE_POLL_MS"],
         "status_words": STATUS_WORDS.get(ticket.status, ""),
         "can_rate": actions.can_mark_satisfied(ticket),
         "can_escalate": actions.can_escalate(ticket),
         "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
         "escalate_form": forms.get("escalate_form") or EscalateForm(formdata=None),
         "satisfied_form": SatisfiedForm(formdata=None),
+        "not_satisfied_form": forms.get("not_satisfied_form") or NotSatisfiedForm(formdata=None),
     }
 
 
@@ -183,6 +204,23 @@ def satisfied(reference: str):
         )
     else:
         flash("This ticket has nothing to rate right now.", "info")
+    return redirect(url_for("tickets.view", reference=reference))
+
+
+@bp.route("/<reference>/not-satisfied", methods=["POST"])
+@limiter.limit(_reply_limit, key_func=_user_key)
+def not_satisfied(reference: str):
+    ticket = own_ticket_or_404(reference)
+    form = NotSatisfiedForm()
+    if not form.validate_on_submit():
+        context = _page_context(ticket, not_satisfied_form=form)
+        return render_template("tickets/view.html", **context), 400
+    with customer_transaction(ticket.customer_id):  # a second click sees the first one's change
+        reopened = actions.reopen_not_satisfied(ticket, form.feedback_comment.data or "")
+    if reopened:
+        flash("Sorry it is not solved yet. The ticket is open again and our team will reply.", "success")
+    else:
+        flash("This ticket is already with our team.", "info")
     return redirect(url_for("tickets.view", reference=reference))
 
 

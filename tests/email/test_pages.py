@@ -33,6 +33,13 @@ def path(link: str) -> str:
     return link.split("5000", 1)[1]
 
 
+def vote(client, link: str, **data):
+    """Open the link (a GET only asks) and press the button, as a person would."""
+    asked = client.get(path(link))
+    assert asked.status_code == 200 and b'id="feedback-form"' in asked.data
+    return client.post(path(link), data=data)
+
+
 def satisfaction(app, ticket_id):
     with app.app_context():
         return db.session.get(Ticket, ticket_id).satisfaction
@@ -41,11 +48,14 @@ def satisfaction(app, ticket_id):
 def test_feedback_link_works_without_login_and_only_once(people):
     client = people.test_client()
     ticket_id, good, bad = resolved_links(people)
-    first = client.get(path(bad))
+    asked = client.get(path(bad))
+    assert asked.headers["Cache-Control"] == "no-store"
+    assert satisfaction(people, ticket_id) is None  # a mail scanner fetching the link records nothing
+    first = vote(client, bad)
     assert first.status_code == 200 and b"not satisfied" in first.data
     assert first.headers["Cache-Control"] == "no-store"
     assert satisfaction(people, ticket_id) == "unsatisfied"
-    again = client.get(path(good))  # the other link of the same message: also used up
+    again = vote(client, good)  # the other link of the same message: also used up
     assert again.status_code == 200 and b"already recorded" in again.data
     assert satisfaction(people, ticket_id) == "unsatisfied"
 
@@ -57,9 +67,10 @@ def test_feedback_link_expires(people, monkeypatch):
     monkeypatch.setattr(feedback, "clock", lambda: now + 14 * DAY + 60)
     response = client.get(path(good))
     assert response.status_code == 400 and b"expired" in response.data
+    assert client.post(path(good)).status_code == 400
     assert satisfaction(people, ticket_id) is None
     monkeypatch.setattr(feedback, "clock", lambda: now + 14 * DAY - 60)
-    assert client.get(path(good)).status_code == 200
+    assert vote(client, good).status_code == 200
     assert satisfaction(people, ticket_id) == "satisfied"
 
 
@@ -75,7 +86,7 @@ def test_tampered_feedback_link_is_refused(people):
 def test_a_new_resolution_gets_new_working_links(people):
     client = people.test_client()
     ticket_id, good, _ = resolved_links(people)
-    assert client.get(path(good)).status_code == 200
+    assert vote(client, good).status_code == 200
     with people.app_context():
         ticket = db.session.get(Ticket, ticket_id)
         ticket.resolved_at = utcnow() + timedelta(seconds=1)  # reopened and resolved again
@@ -83,7 +94,7 @@ def test_a_new_resolution_gets_new_working_links(people):
         db.session.commit()
         row = db.session.scalars(select(EmailOutbox).order_by(EmailOutbox.id.desc())).first()
         _, bad = re.findall(r"http://\S+/feedback/\S+", row.text_body)
-    assert b"Thank you" in client.get(path(bad)).data
+    assert b"Thank you" in vote(client, bad).data
     assert satisfaction(people, ticket_id) == "unsatisfied"
 
 

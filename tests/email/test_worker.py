@@ -125,8 +125,9 @@ def test_every_event_is_delivered_by_the_worker_threaded_and_complete(mail_worke
 
     satisfied, _ = re.findall(rf"{BASE}(/feedback/\S+)", text_of(by_event["resolved"]))
     client = pg_app.test_client()
-    assert b"Thank you" in client.get(satisfied).data
-    assert b"already recorded" in client.get(satisfied).data
+    assert b"Yes, I am satisfied" in client.get(satisfied).data  # a GET only asks
+    assert b"Thank you" in client.post(satisfied).data
+    assert b"already recorded" in client.post(satisfied).data
     with pg_app.app_context():
         states = dict(
             db.session.execute(select(EmailOutbox.status, func.count()).group_by(EmailOutbox.status)).all()

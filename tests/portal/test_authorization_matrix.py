@@ -128,6 +128,9 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("tickets.reply", "POST"): [Case("/tickets/{b_ticket}/reply", owner_b(302), {"body": "More detail."})],
     ("tickets.satisfied", "POST"): [Case("/tickets/{b_ticket}/satisfied", owner_b(302))],
     ("tickets.escalate", "POST"): [Case("/tickets/{b_ticket}/escalate", owner_b(302), {"comment": "Hi"})],
+    ("tickets.not_satisfied", "POST"): [
+        Case("/tickets/{b_ticket}/not-satisfied", owner_b(302), {"feedback_comment": "Still broken."})
+    ],
     ("desk.queue", "GET"): [Case("/desk/", staff())],
     ("desk.ticket", "GET"): [
         Case("/desk/tickets/{b_ticket}", staff()),
@@ -174,6 +177,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("mailer.failed_email", "GET"): [Case("/admin/email", admin())],
     ("mailer.retry_failed_email", "POST"): [Case("/admin/email/retry", admin(302))],
     ("mailer.feedback", "GET"): [Case("/feedback/not-a-real-token", public(400))],
+    ("mailer.feedback", "POST"): [Case("/feedback/not-a-real-token", public(400))],
 }
 
 
