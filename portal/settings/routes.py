@@ -1,4 +1,5 @@
-"""Account settings: name, password, email address and email preferences, one form per action.
+"""Account settings: name, password, email address and email preferences, one form per action
+(the address book's forms are in portal/settings/addresses.py).
 
 Every form posts to its own URL and comes back to the one page (Post/Redirect/Get); a form with errors is
 shown again on that page with a 400.
@@ -16,6 +17,8 @@ from portal.extensions import db, limiter
 from portal.mailer.account_mail import send_email_confirmation
 from portal.settings import bp
 from portal.settings.forms import (
+    AddressActionForm,
+    AddressForm,
     ConfirmForm,
     EmailChangeForm,
     EmailSettingsForm,
@@ -40,7 +43,19 @@ def _page(status: int = 200, **forms):
     forms.setdefault("name_form", NameForm(formdata=None, data={"name": current_user.name}))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
+    forms.setdefault("address_form", AddressForm(formdata=None))
+    forms["edit_forms"] = _address_edit_forms(forms.get("edit_forms") or {})
+    forms.setdefault("address_action_form", AddressActionForm(formdata=None))
     return render_template("settings/index.html", **forms), status
+
+
+def _address_edit_forms(given: dict) -> dict:
+    """One prefilled edit form per saved address (a form that failed validation is kept as posted)."""
+    forms = {}
+    for row in current_user.addresses:
+        data = {"label": row.label, "address_text": row.address, "make_default": row.is_default}
+        forms[row.id] = given.get(row.id) or AddressForm(formdata=None, prefix=f"a{row.id}", data=data)
+    return forms
 
 
 @bp.route("/", methods=["GET", "POST"])
