@@ -10,7 +10,7 @@ NEW_ADDRESS = ""  # the select's "type a new address" choice
 
 
 class AddressChangeForm(FlaskForm):
-    saved_address = SelectField("Saved address", choices=[], validate_choice=True)
+    saved_address = SelectField("Saved address", choices=[], default=NEW_ADDRESS)
     new_address = TextAreaField(
         "Or a new address", validators=[Optional(), Length(max=ADDRESS_MAX)], render_kw={"rows": 2}
     )
@@ -18,6 +18,8 @@ class AddressChangeForm(FlaskForm):
 
     def offer(self, addresses) -> "AddressChangeForm":
         """Fill the select with the customer's address book (the default first chosen)."""
+        if not addresses:
+            self.new_address.label.text = "New delivery address"
         self.saved_address.choices = [(NEW_ADDRESS, "A new address (type it below)")] + [
             (str(row.id), f"{row.label}: {row.address}") for row in addresses
         ]
