@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from portal.extensions import db
 from portal.services.addresses import add_address, delete_address, edit_address, own_address, set_default
 from portal.settings import bp
-from portal.settings.forms import AddressActionForm, AddressForm
+from portal.settings.forms import AddressActionForm, AddressEditForm, AddressForm
 from portal.settings.routes import _page
 
 
@@ -39,7 +39,7 @@ def add_saved_address():
 @login_required
 def edit_saved_address(address_id: int):
     row = _own_or_404(address_id)
-    form = AddressForm(prefix=f"a{row.id}")
+    form = AddressEditForm(prefix=f"a{row.id}")
     if not form.validate_on_submit():
         return _page(400, edit_forms={row.id: form})
     edit_address(current_user, row, form.label.data, form.address_text.data, form.make_default.data)

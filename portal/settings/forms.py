@@ -53,5 +53,14 @@ class AddressForm(FlaskForm):
     submit = SubmitField("Save address")
 
 
+class AddressEditForm(AddressForm):
+    """One per saved address on the page, prefixed `a<id>-` so field ids stay unique. The app-wide
+    CSRFProtect checks the page's plain `csrf_token` field before the view runs; the form's own
+    (prefixed) token would only duplicate it under a name the other forms do not use."""
+
+    class Meta:
+        csrf = False
+
+
 class AddressActionForm(FlaskForm):
     """Delete or make default: no fields, only the CSRF token."""

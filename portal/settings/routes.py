@@ -18,6 +18,7 @@ from portal.mailer.account_mail import send_email_confirmation
 from portal.settings import bp
 from portal.settings.forms import (
     AddressActionForm,
+    AddressEditForm,
     AddressForm,
     ConfirmForm,
     EmailChangeForm,
@@ -54,7 +55,7 @@ def _address_edit_forms(given: dict) -> dict:
     forms = {}
     for row in current_user.addresses:
         data = {"label": row.label, "address_text": row.address, "make_default": row.is_default}
-        forms[row.id] = given.get(row.id) or AddressForm(formdata=None, prefix=f"a{row.id}", data=data)
+        forms[row.id] = given.get(row.id) or AddressEditForm(formdata=None, prefix=f"a{row.id}", data=data)
     return forms
 
 

@@ -188,7 +188,7 @@ def test_address_book_forms_need_a_csrf_token(customer, demo):
             response = customer.post(path, data=data)
             assert response.status_code == 400 and b"CSRF token is missing" in response.data, path
         page = customer.get("/settings/").get_data(as_text=True)
-        assert page.count('name="csrf_token"') >= 5 and f'name="a{home}-csrf_token"' in page
+        assert page.count('name="csrf_token"') >= 8  # 4 account forms, add, edit, default, delete
     finally:
         demo.config["WTF_CSRF_ENABLED"] = False
     with demo.app_context():
