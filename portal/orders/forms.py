@@ -12,7 +12,9 @@ NEW_ADDRESS = ""  # the select's "type a new address" choice
 class AddressChangeForm(FlaskForm):
     saved_address = SelectField("Saved address", choices=[], default=NEW_ADDRESS)
     new_address = TextAreaField(
-        "Or a new address", validators=[Optional(), Length(max=ADDRESS_MAX)], render_kw={"rows": 2}
+        "Or type a new address (used instead of the saved one)",
+        validators=[Optional(), Length(max=ADDRESS_MAX)],
+        render_kw={"rows": 2},
     )
     submit = SubmitField("Change delivery address")
 

@@ -40,7 +40,8 @@ def change_address(number: str):
 
 
 def _chosen_address(form: AddressChangeForm) -> str:
-    if form.saved_address.data == NEW_ADDRESS:
+    # Text typed in wins over the select, which starts on the default address: typing is deliberate.
+    if (form.new_address.data or "").strip() or form.saved_address.data == NEW_ADDRESS:
         return form.new_address.data
     saved = own_address(current_user, int(form.saved_address.data))  # the choices are the user's own
     return saved.address

@@ -124,6 +124,9 @@ def test_the_form_offers_saved_addresses_and_uses_the_chosen_one(customer, demo)
     customer.post("/orders/A1001/address", data={"saved_address": str(office)})
     with demo.app_context():
         assert order("A1001").delivery_address == "5 Office Park, 10117 Berlin"
+    customer.post("/orders/A1001/address", data={"saved_address": str(office), "new_address": NEW})
+    with demo.app_context():
+        assert order("A1001").delivery_address == NEW  # what the customer typed wins over the select
 
 
 # --- 2. address book --------------------------------------------------------------------------------------
