@@ -4,6 +4,9 @@ The number comes from the `invoices` primary key (an identity column on Postgres
 SQLite), so numbers are unique and increase in the order invoices were first asked for; the
 unique order_id means an order keeps the number it was given first, even when two requests race.
 The same InvoiceDocument feeds the HTML page and the PDF, so they never disagree.
+Known limit: a Postgres sequence does not give a value back when a transaction rolls back (the lost race
+below), so numbers increase but may skip one; where the law asks for gap-free numbering, number from a
+locked counter row instead.
 """
 
 from __future__ import annotations
