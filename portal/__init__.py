@@ -87,11 +87,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.mailer import bp as mailer_bp
     from portal.mailer.links import remember_served_base
     from portal.main import bp as main_bp
+    from portal.orders import bp as orders_bp
     from portal.settings import bp as settings_bp
     from portal.support import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(orders_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(admin_bp)

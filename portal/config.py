@@ -35,6 +35,11 @@ def _float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
 
 
+def _optional_decimal(name: str) -> Decimal | None:
+    value = _env(name)
+    return None if value is None else Decimal(value)
+
+
 def _int_list(name: str, default: str) -> list[int]:
     return [int(part) for part in _env(name, default).split(",") if part.strip()]
 
@@ -121,6 +126,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REFUND_APPROVAL_THRESHOLD": _decimal("REFUND_APPROVAL_THRESHOLD", "500.00"),
         "REPLACEMENT_WINDOW_DAYS": _int("REPLACEMENT_WINDOW_DAYS", 30),
         "REPLACEMENTS_PER_ORDER": _int("REPLACEMENTS_PER_ORDER", 1),
+        # The seller printed on invoices; TAX_RATE (e.g. 0.20) is the share of tax included in prices.
+        "SELLER_NAME": _env("SELLER_NAME", "SupportOps Demo Shop"),
+        "SELLER_ADDRESS": _env("SELLER_ADDRESS", "1 Example Street, 10115 Berlin, Germany"),
+        "SELLER_VAT_ID": _env("SELLER_VAT_ID"),
+        "TAX_RATE": _optional_decimal("TAX_RATE"),
         # Escalation rules and service levels.
         "SLA_HOURS": _float("SLA_HOURS", 4.0),
         "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", -0.7),

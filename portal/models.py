@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -175,6 +176,9 @@ class User(UserMixin, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
+    addresses: Mapped[list[UserAddress]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="UserAddress.id"
+    )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt, salted
@@ -238,6 +242,46 @@ class Order(db.Model):
 
     def __repr__(self) -> str:
         return f"<Order {self.number} {self.status}>"
+
+
+class UserAddress(db.Model):
+    """A delivery address the customer saved in their address book; at most one is the default."""
+
+    __tablename__ = "user_addresses"
+    __table_args__ = (
+        # One default per customer, enforced by the database (a partial index works on both engines).
+        Index(
+            "uq_user_addresses_default",
+            "user_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="addresses")
+
+
+class Invoice(db.Model):
+    """An order's invoice number, assigned once from the table's own sequence (the primary key)."""
+
+    __tablename__ = "invoices"
+    # AUTOINCREMENT on SQLite: an id is never reused, so invoice numbers never repeat even after a delete.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)  # set right after the id is known
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship()
 
 
 class OrderItem(db.Model):

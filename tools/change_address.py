@@ -53,8 +53,9 @@ def change_address(
     if not ADDRESS_MIN <= len(address) <= ADDRESS_MAX:
         text = "Please send the full new delivery address: street and number, city and postcode."
         return Refusal("change_address", "address_incomplete", text, POLICY, order.number)
-    if order.status != "pending":
-        return _too_late(order)
+    refusal = too_late(order)
+    if refusal is not None:
+        return refusal
     return Decision(
         "change_address",
         "done",
@@ -66,7 +67,10 @@ def change_address(
     )
 
 
-def _too_late(order: OrderSnapshot) -> Refusal:
+def too_late(order: OrderSnapshot) -> Refusal | None:
+    """Why this order's address can no longer change (None while it is still pending)."""
+    if order.status == "pending":
+        return None
     stage = {"shipped": "has already shipped", "delivered": "has already been delivered"}.get(
         order.status, f"is {order.status}"
     )

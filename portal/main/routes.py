@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,6 +12,8 @@ from portal.auth.forms import ResendVerificationForm
 from portal.extensions import db
 from portal.main import bp
 from portal.models import Order, Ticket
+from portal.orders.page import order_page_context
+from portal.services.invoices import build_document, invoice_for
 
 
 @bp.route("/")
@@ -48,7 +50,7 @@ def orders():
 @login_required
 def order_detail(number: str):
     order = own_order_or_404(number)
-    return render_template("main/order_detail.html", order=order)
+    return render_template("main/order_detail.html", **order_page_context(order))
 
 
 @bp.route("/orders/<number>/invoice")
@@ -58,7 +60,9 @@ def order_invoice(number: str):
     order = own_order_or_404(number)
     if order.status == "cancelled":
         abort(404)  # never charged in the end: no invoice (the invoice tool says the same)
-    return render_template("main/invoice.html", order=order, customer=order.customer)
+    invoice = invoice_for(order)
+    document = build_document(order, invoice, current_app.config)
+    return render_template("main/invoice.html", order=order, invoice=document)
 
 
 @bp.route("/healthz")

@@ -31,6 +31,11 @@ class Actor:
         return cls(ActorKind.STAFF.value, user_id, name)
 
     @classmethod
+    def customer(cls, user_id: int, name: str = "customer") -> Actor:
+        """The customer acting on their own order from the portal (no ticket, no agent)."""
+        return cls(ActorKind.CUSTOMER.value, user_id, name)
+
+    @classmethod
     def system(cls, name: str = "system") -> Actor:
         return cls(ActorKind.SYSTEM.value, None, name)
 

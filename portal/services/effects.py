@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.mailer.order_mail import send_address_changed
 from portal.models import (
     AddressChange,
     Cancellation,
@@ -125,6 +126,8 @@ def record_address_change(
     )
     order.delivery_address = change.new_address
     db.session.add(change)
+    db.session.flush()  # the email's dedupe key is the change's id
+    send_address_changed(change, order)  # the one place every address change passes: agent or portal
     return change
 
 

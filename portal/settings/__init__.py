@@ -1,7 +1,7 @@
-"""The signed-in user's settings: which emails they want."""
+"""The signed-in user's settings: name, password, email address, email updates and the address book."""
 
 from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from portal.settings import routes  # noqa: E402,F401
+from portal.settings import addresses, routes  # noqa: E402,F401

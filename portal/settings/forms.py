@@ -1,10 +1,11 @@
 """Settings forms. They share one page, so no two of them use the same field name."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.forms import email_field, new_password_field, repeat_field
+from tools.change_address import ADDRESS_MAX, ADDRESS_MIN
 
 
 class EmailSettingsForm(FlaskForm):
@@ -51,3 +52,30 @@ class CloseAccountForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField("Confirm new address")
+
+
+class AddressForm(FlaskForm):
+    """Add or edit an address-book entry (field names unique on the settings page)."""
+
+    label = StringField("Label", validators=[DataRequired(), Length(max=60)], description="e.g. Home, Office")
+    address_text = TextAreaField(
+        "Address",
+        validators=[DataRequired(), Length(min=ADDRESS_MIN, max=ADDRESS_MAX)],
+        description="Street and number, postcode and city, country.",
+        render_kw={"rows": 2},
+    )
+    make_default = BooleanField("Use as my default address")
+    submit = SubmitField("Save address")
+
+
+class AddressEditForm(AddressForm):
+    """One per saved address on the page, prefixed `a<id>-` so field ids stay unique. The app-wide
+    CSRFProtect checks the page's plain `csrf_token` field before the view runs; the form's own
+    (prefixed) token would only duplicate it under a name the other forms do not use."""
+
+    class Meta:
+        csrf = False
+
+
+class AddressActionForm(FlaskForm):
+    """Delete or make default: no fields, only the CSRF token."""

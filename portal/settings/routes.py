@@ -1,4 +1,5 @@
-"""Account settings: name, password, email address and email preferences, one form per action.
+"""Account settings: name, password, email address and email preferences, one form per action
+(the address book's forms are in portal/settings/addresses.py).
 
 Every form posts to its own URL and comes back to the one page (Post/Redirect/Get); a form with errors is
 shown again on that page with a 400.
@@ -21,6 +22,9 @@ from portal.services.transaction import customer_transaction
 from portal.settings import bp
 from portal.settings.export import json_download
 from portal.settings.forms import (
+    AddressActionForm,
+    AddressEditForm,
+    AddressForm,
     CloseAccountForm,
     ConfirmForm,
     EmailChangeForm,
@@ -53,7 +57,19 @@ def _page(status: int = 200, **forms):
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
     forms.setdefault("export_form", ExportForm(formdata=None))
     forms.setdefault("close_form", CloseAccountForm(formdata=None))
+    forms.setdefault("address_form", AddressForm(formdata=None))
+    forms["edit_forms"] = _address_edit_forms(forms.get("edit_forms") or {})
+    forms.setdefault("address_action_form", AddressActionForm(formdata=None))
     return render_template("settings/index.html", **forms), status
+
+
+def _address_edit_forms(given: dict) -> dict:
+    """One prefilled edit form per saved address (a form that failed validation is kept as posted)."""
+    forms = {}
+    for row in current_user.addresses:
+        data = {"label": row.label, "address_text": row.address, "make_default": row.is_default}
+        forms[row.id] = given.get(row.id) or AddressEditForm(formdata=None, prefix=f"a{row.id}", data=data)
+    return forms
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Order, Refund, Role, Ticket, User
+from portal.models import Order, Refund, Role, Ticket, User, UserAddress
 from tests.conftest import base_config, make_app, truncate_all
 
 ANON, A, B, STAFF, ADMIN = "anonymous", "customer A", "customer B", "staff", "admin"
@@ -88,6 +88,15 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/orders/{b_order}/invoice", owner_b()),
         Case("/orders/NO-SUCH/invoice", expect()),
     ],
+    ("orders.invoice_pdf", "GET"): [
+        Case("/orders/{b_order}/invoice.pdf", owner_b()),
+        Case("/orders/NO-SUCH/invoice.pdf", expect()),
+    ],
+    ("orders.change_address", "POST"): [
+        # B2001 is delivered: its owner is told why not (400); everyone else finds no such order.
+        Case("/orders/{b_order}/address", owner_b(400), {"new_address": "9 Matrix Road, 10115 Berlin"}),
+        Case("/orders/NO-SUCH/address", expect(), {"new_address": "9 Matrix Road, 10115 Berlin"}),
+    ],
     ("auth.login", "GET"): [Case("/auth/login", logged_out())],
     ("auth.login", "POST"): [
         Case("/auth/login", logged_out(401), {"email": "second@example.com", "password": "wrong-password"})
@@ -105,6 +114,18 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("settings.change_email", "POST"): [Case("/settings/email", signed_in(400))],
     ("settings.confirm_email", "GET"): [Case("/settings/email/confirm/not-a-token", public(400))],
     ("settings.confirm_email", "POST"): [Case("/settings/email/confirm/not-a-token", public(400))],
+    ("settings.add_saved_address", "POST"): [Case("/settings/addresses", signed_in(400), {"label": ""})],
+    ("settings.edit_saved_address", "POST"): [
+        Case("/settings/addresses/{b_address}", owner_b(400)),  # nothing posted: the form's errors
+        Case("/settings/addresses/999999", expect(), {"label": "Nope"}),
+    ],
+    ("settings.default_saved_address", "POST"): [
+        Case("/settings/addresses/{b_address}/default", owner_b(302))
+    ],
+    ("settings.delete_saved_address", "POST"): [
+        Case("/settings/addresses/{b_spare_address}/delete", owner_b(302)),  # B's spare: gone after this
+        Case("/settings/addresses/999999/delete", expect()),
+    ],
     ("settings.index", "POST"): [Case("/settings/", signed_in(302), {"email_updates": "y"})],
     ("settings.export_data", "POST"): [Case("/settings/export", signed_in())],  # everyone's own data
     # Only customers close their own account here (no form data: the page with errors); staff get a 404.
@@ -192,6 +213,8 @@ class World:
     b_refund: int
     staff_id: int
     victim_id: int
+    b_address: int
+    b_spare_address: int
 
     def fill(self, text: str) -> str:
         return text.format(**self.__dict__)
@@ -225,8 +248,21 @@ def build_world() -> World:
         reason="matrix",
     )
     db.session.add(refund)
+    home = UserAddress(user_id=users[B], label="Home", address="1 Secret Lane, 10115 Berlin", is_default=True)
+    spare = UserAddress(user_id=users[B], label="Spare", address="2 Spare Lane, 10115 Berlin")
+    db.session.add_all([home, spare])
     db.session.commit()
-    return World(users, a_ticket.reference, b_ticket.reference, "B2001", refund.id, users[STAFF], victim.id)
+    return World(
+        users,
+        a_ticket.reference,
+        b_ticket.reference,
+        "B2001",
+        refund.id,
+        users[STAFF],
+        victim.id,
+        home.id,
+        spare.id,
+    )
 
 
 def cheap_passwords(monkeypatch) -> None:

@@ -57,3 +57,26 @@ def test_a_shipped_order_keeps_its_address(shop):
     assert (result.outcome, result.reason_code) == ("denied", "already_shipped")
     assert order_row(number).delivery_address is None
     assert db.session.scalar(select(func.count()).select_from(AddressChange)) == 0
+
+
+def test_an_agent_address_change_emails_the_customer_once(shop):
+    from portal.models import EmailOutbox
+
+    customer = shop.customer()
+    number = shop.order(customer, status="pending")
+    ticket = shop.ticket(customer)
+    for _ in range(2):  # the replay must not send a second confirmation
+        shop.run("change_address", ticket, customer, order_number=number, address="8 Harbour Road, Bristol")
+    rows = db.session.scalars(select(EmailOutbox).where(EmailOutbox.event == "address_changed")).all()
+    assert len(rows) == 1 and rows[0].ticket_id == ticket
+    assert number in rows[0].subject and "8 Harbour Road, Bristol" in rows[0].text_body
+    assert "always sent" in rows[0].text_body
+
+
+def test_a_refused_address_change_sends_no_email(shop):
+    from portal.models import EmailOutbox
+
+    customer = shop.customer()
+    number = shop.order(customer, status="shipped")
+    shop.run("change_address", shop.ticket(customer), customer, order_number=number, address="8 Harbour Road")
+    assert db.session.scalar(select(func.count()).select_from(EmailOutbox)) == 0
