@@ -39,10 +39,6 @@ class Actor:
     def system(cls, name: str = "system") -> Actor:
         return cls(ActorKind.SYSTEM.value, None, name)
 
-    @classmethod
-    def customer(cls, user_id: int, name: str = "customer") -> Actor:
-        return cls(ActorKind.CUSTOMER.value, user_id, name)
-
 
 @dataclass(frozen=True)
 class ActionResult:
