@@ -15,6 +15,7 @@ from portal.accounts import AccountError, create_user, new_account_transaction
 from portal.admin import bp, charts
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.extensions import db
+from portal.mailer.account_mail import send_password_reset
 from portal.models import ActionDecision, Role, User
 from portal.services.audit import Actor, log_action
 
@@ -85,9 +86,31 @@ def set_active(user_id: int, change: str):
     return redirect(url_for("admin.users"))
 
 
-def _log_admin(tool: str, detail: str) -> None:
+@bp.route("/users/<int(max=2147483647):user_id>/send-reset", methods=["POST"])
+def send_reset_link(user_id: int):
+    """Queue the same reset email as "Forgot password?" for a customer who cannot ask for it themselves."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role != Role.CUSTOMER.value:
+        abort(404)  # staff accounts get a new password from an admin, not a link
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if not user.active or user.closed_at is not None:
+        flash("No reset link for a deactivated or closed account: the link would not work.", "danger")
+        return redirect(url_for("admin.users"))
+    send_password_reset(user)  # an outbox row: sent by the email job after this commit
+    _log_admin("admin.password_reset_sent", f"reset link sent by {current_user.name}", customer_id=user.id)
+    db.session.commit()
+    flash(f"A password-reset link is on its way to {user.email} (valid for 1 hour).", "success")
+    return redirect(url_for("admin.users"))
+
+
+def _log_admin(tool: str, detail: str, **fields) -> None:
     log_action(
-        Actor.staff(current_user.id, current_user.name), tool, ActionDecision.NOTE.value, detail=detail
+        Actor.staff(current_user.id, current_user.name),
+        tool,
+        ActionDecision.NOTE.value,
+        detail=detail,
+        **fields,
     )
 
 

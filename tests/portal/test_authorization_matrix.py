@@ -189,6 +189,11 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/admin/users/{victim_id}/deactivate", admin(302)),
         Case("/admin/users/999999/activate", expect()),
     ],
+    ("admin.send_reset_link", "POST"): [
+        Case("/admin/users/{victim_id}/send-reset", admin(302)),  # sent, or refused once deactivated
+        Case("/admin/users/{staff_id}/send-reset", expect()),  # not a customer
+        Case("/admin/users/999999/send-reset", expect()),
+    ],
     ("admin.policies", "GET"): [Case("/admin/policies", admin())],
     ("admin.policy", "GET"): [
         Case("/admin/policies/refunds", admin()),
