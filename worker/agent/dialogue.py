@@ -2,7 +2,7 @@
 
 After the agent asked something ("Which of these orders do you mean?"), the customer's next message
 is first of all an answer: "P2002 please", "the second one", "yes", "the kettle", "it's S4002".
-`answer_to` resolves it against the options the agent offered; the request being clarified keeps
+`chosen_option` resolves it against the options the agent offered; the request being clarified keeps
 its action (a refund stays a refund whatever words the answer uses), unless the new message is a
 clear request of its own. The agent never asks the same question twice: when the answer still
 does not settle it, a person takes over (offline backend).
@@ -10,7 +10,9 @@ does not settle it, a person takes over (offline backend).
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -58,7 +60,7 @@ _YES = re.compile(
 class PendingQuestion:
     """The agent's open question: what it asked for, for which action, and the orders it offered."""
 
-    asked: str  # order | problem | address | details
+    asked: str  # order | problem | address | items | details
     action: str  # the action being clarified (refund, cancel, ...)
     intent: str | None
     options: tuple[str, ...]
@@ -127,8 +129,6 @@ _ITEM_WORDS = {"tv": "television", "telly": "television", "phone": "smartphone",
 
 def _sounds_like_an_item(text: str, order: OrderSnapshot) -> bool:
     """A misspelt or shortened item name ("the hedphones", "the TV") close to one of the order's."""
-    import difflib
-
     said = [_ITEM_WORDS.get(w, w) for w in re.findall(r"[a-z]{2,}", text)]
     for item in order.items:
         for word in re.findall(r"[a-z]{2,}", item.name.lower()):
@@ -190,8 +190,6 @@ def previous_order(messages: Sequence[Any]) -> tuple[str | None, str | None]:
 
 
 def _plain(text: str) -> str:
-    import unicodedata
-
     return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii").strip()
 
 
