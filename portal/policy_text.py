@@ -8,10 +8,11 @@ No Flask here: the worker calls it with limits built by portal.config.policy_lim
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from tools import PolicyLimits, business_days
 
@@ -52,7 +53,13 @@ def ordinal(number: int) -> str:
 
 def render_policy(markdown: str, limits: PolicyLimits) -> str:
     """One policy document's template text rendered with `limits`."""
-    return _ENV.from_string(markdown).render(policy_values(limits))
+    return _template(markdown).render(policy_values(limits))
+
+
+@lru_cache(maxsize=64)
+def _template(markdown: str) -> Template:
+    # The index checks the rendered hash on every load_index call: compile each document text once.
+    return _ENV.from_string(markdown)
 
 
 def policy_paths(policies_dir: str | Path) -> list[Path]:
