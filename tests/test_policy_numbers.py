@@ -136,6 +136,24 @@ def test_the_index_quotes_and_rebuilds_with_the_configured_numbers(changed_app, 
     assert policies_hash(ROOT / "policies", PolicyLimits(sla_hours=5)) != policies_hash(ROOT / "policies")
 
 
+def test_a_changed_limit_rebuilds_the_saved_index(tmp_path):
+    from worker.agent import retrieval
+
+    retrieval.clear_cache()
+    config = {
+        "POLICIES_DIR": str(ROOT / "policies"),
+        "RETRIEVAL_EMBEDDER": "offline",
+        "MISTRAL_API_KEY": None,
+    }
+    before = retrieval.load_index(config, tmp_path)
+    after = retrieval.load_index({**config, "REFUND_WINDOW_DAYS": 17}, tmp_path)
+    retrieval.clear_cache()
+    assert after is not before and after.manifest["build_dir"] != before.manifest["build_dir"]
+    texts = [passage.text for passage in after.search("refund window days after delivery", k=3)]
+    assert any("**17 days** from the day" in text for text in texts)
+    assert not any("**30 days** from the day" in text for text in texts)  # the period stays 30 here
+
+
 def test_admin_policy_page_shows_the_configured_numbers(changed_app):
     with changed_app.app_context():
         hashed = generate_password_hash("admin-pass-123", method="pbkdf2:sha256:1000")
