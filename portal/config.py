@@ -44,6 +44,16 @@ def _int_list(name: str, default: str) -> list[int]:
     return [int(part) for part in _env(name, default).split(",") if part.strip()]
 
 
+def _day_range(name: str, default: str) -> tuple[int, int]:
+    """'5-10' → (5, 10); a single number '7' → (7, 7); '0' means instant."""
+    value = _env(name, default)
+    low, _, high = value.partition("-")
+    low_days, high_days = int(low), int(high or low)
+    if not 0 <= low_days <= high_days:
+        raise ValueError(f"{name} must be 'LOW-HIGH' business days with LOW <= HIGH, not {value!r}")
+    return (low_days, high_days)
+
+
 def _decimal(name: str, default: str) -> Decimal:
     return Decimal(_env(name, default))
 
@@ -126,6 +136,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REFUND_APPROVAL_THRESHOLD": _decimal("REFUND_APPROVAL_THRESHOLD", "500.00"),
         "REPLACEMENT_WINDOW_DAYS": _int("REPLACEMENT_WINDOW_DAYS", 30),
         "REPLACEMENTS_PER_ORDER": _int("REPLACEMENTS_PER_ORDER", 1),
+        # Business days as LOW-HIGH: refunds reaching each payment method, parcels per shipping option.
+        "REFUND_DAYS_CARD": _day_range("REFUND_DAYS_CARD", "5-10"),
+        "REFUND_DAYS_PAYPAL": _day_range("REFUND_DAYS_PAYPAL", "3-5"),
+        "REFUND_DAYS_GIFT_CARD": _day_range("REFUND_DAYS_GIFT_CARD", "0"),
+        "SHIPPING_DAYS_STANDARD": _day_range("SHIPPING_DAYS_STANDARD", "3-5"),
+        "SHIPPING_DAYS_EXPRESS": _day_range("SHIPPING_DAYS_EXPRESS", "1-2"),
+        "SHIPPING_DAYS_INTERNATIONAL": _day_range("SHIPPING_DAYS_INTERNATIONAL", "7-14"),
+        "SHIP_WITHIN_DAYS": _day_range("SHIP_WITHIN_DAYS", "1-2"),
+        "TRACKING_STALE_DAYS": _int("TRACKING_STALE_DAYS", 7),
         # The seller printed on invoices; TAX_RATE (e.g. 0.20) is the share of tax included in prices.
         "SELLER_NAME": _env("SELLER_NAME", "SupportOps Demo Shop"),
         "SELLER_ADDRESS": _env("SELLER_ADDRESS", "1 Example Street, 10115 Berlin, Germany"),
@@ -166,16 +185,40 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise RuntimeError("PUBLIC_BASE_URL must be set outside development.")
 
 
+# PolicyLimits field → config key; the day ranges per payment method and shipping option are mappings.
+_LIMIT_KEYS = {
+    "refund_window_days": "REFUND_WINDOW_DAYS",
+    "refunds_per_period": "REFUNDS_PER_PERIOD",
+    "refund_period_days": "REFUND_PERIOD_DAYS",
+    "approval_threshold": "REFUND_APPROVAL_THRESHOLD",
+    "replacement_window_days": "REPLACEMENT_WINDOW_DAYS",
+    "replacements_per_order": "REPLACEMENTS_PER_ORDER",
+    "sla_hours": "SLA_HOURS",
+    "ship_within_days": "SHIP_WITHIN_DAYS",
+    "tracking_stale_days": "TRACKING_STALE_DAYS",
+}
+_LIMIT_RANGES = {
+    "refund_days": {
+        "card": "REFUND_DAYS_CARD",
+        "paypal": "REFUND_DAYS_PAYPAL",
+        "gift_card": "REFUND_DAYS_GIFT_CARD",
+    },
+    "shipping_days": {
+        "standard": "SHIPPING_DAYS_STANDARD",
+        "express": "SHIPPING_DAYS_EXPRESS",
+        "international": "SHIPPING_DAYS_INTERNATIONAL",
+    },
+}
+
+
 def policy_limits(config: Mapping[str, Any]):
-    """The policy limits as the tools expect them."""
+    """The policy limits as the tools expect them (a key missing from a partial config keeps its default)."""
     from tools import PolicyLimits  # tools is a leaf package: importing it from portal is allowed
 
-    return PolicyLimits(
-        refund_window_days=config["REFUND_WINDOW_DAYS"],
-        refunds_per_period=config["REFUNDS_PER_PERIOD"],
-        refund_period_days=config["REFUND_PERIOD_DAYS"],
-        approval_threshold=config["REFUND_APPROVAL_THRESHOLD"],
-        replacement_window_days=config["REPLACEMENT_WINDOW_DAYS"],
-        replacements_per_order=config["REPLACEMENTS_PER_ORDER"],
-        sla_hours=config["SLA_HOURS"],
-    )
+    defaults = PolicyLimits()
+    values: dict[str, Any] = {field: config[key] for field, key in _LIMIT_KEYS.items() if key in config}
+    for field, keys in _LIMIT_RANGES.items():
+        ranges = dict(getattr(defaults, field))
+        ranges.update({name: tuple(config[key]) for name, key in keys.items() if key in config})
+        values[field] = ranges
+    return PolicyLimits(**values)

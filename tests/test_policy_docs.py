@@ -1,4 +1,8 @@
-"""The numbers the policy documents promise must be the numbers the code enforces."""
+"""The numbers the policy documents promise must be the numbers the code enforces.
+
+The documents are templates rendered with the limits (portal.policy_text); these tests read them
+rendered with the defaults. tests/test_policy_numbers.py changes each limit.
+"""
 
 import re
 from pathlib import Path
@@ -6,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from portal.config import load_config, policy_limits
+from portal.policy_text import read_policy
 from tools import PolicyLimits
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -23,7 +28,7 @@ LIMITS = PolicyLimits()
 
 
 def text(stem):
-    return (POLICIES / f"{stem}.md").read_text(encoding="utf-8")
+    return read_policy(POLICIES / f"{stem}.md", LIMITS)
 
 
 def numbers_before(stem, unit):
@@ -33,7 +38,9 @@ def numbers_before(stem, unit):
 
 def test_config_defaults_build_the_tool_defaults(tmp_path, monkeypatch):
     names = "REFUND_WINDOW_DAYS REFUNDS_PER_PERIOD REFUND_PERIOD_DAYS REFUND_APPROVAL_THRESHOLD"
-    for name in (names + " REPLACEMENT_WINDOW_DAYS REPLACEMENTS_PER_ORDER SLA_HOURS").split():
+    more = " REFUND_DAYS_CARD REFUND_DAYS_PAYPAL REFUND_DAYS_GIFT_CARD SHIP_WITHIN_DAYS TRACKING_STALE_DAYS"
+    more += " SHIPPING_DAYS_STANDARD SHIPPING_DAYS_EXPRESS SHIPPING_DAYS_INTERNATIONAL"
+    for name in (names + " REPLACEMENT_WINDOW_DAYS REPLACEMENTS_PER_ORDER SLA_HOURS" + more).split():
         monkeypatch.delenv(name, raising=False)
     assert policy_limits(load_config(str(tmp_path))) == LIMITS
 

@@ -35,6 +35,7 @@ from tools.types import (
     RefundSnapshot,
     Refusal,
     ToolResult,
+    business_days,
     format_money,
     money,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "change_address",
     "clean_args",
     "escalate",
+    "business_days",
     "format_money",
     "function_spec",
     "invoice",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tools._rules import order_not_found, owned
-from tools.types import Decision, OrderSnapshot, PolicyLimits, ToolResult, format_money
+from tools.types import Decision, OrderSnapshot, PolicyLimits, ToolResult, business_days, format_money
 
 POLICY = "shipping"
 
@@ -52,14 +52,14 @@ def _describe(order: OrderSnapshot, limits: PolicyLimits) -> str:
     if order.status == "pending":
         return (
             f"Order {number} is being prepared and hasn't shipped yet. "
-            "It usually ships within 1 to 2 business days."
+            f"It usually ships within {business_days(*limits.ship_within_days)}."
         )
     if order.status == "shipped":
         return f"Order {number} has shipped{_when(order.shipped_at)}{_tracking(order)}."
     if order.status == "delivered":
         return (
             f"Order {number} was delivered{_when(order.delivered_at)}. If anything is wrong with it, "
-            f"you can ask for a refund or a replacement within {limits.refund_window_days} days of delivery."
+            f"you can ask for {_windows(limits)} of delivery."
         )
     words = order.payment_words
     if order.status == "cancelled":
@@ -83,3 +83,10 @@ def _tracking(order: OrderSnapshot) -> str:
 
 def _money(amount, order: OrderSnapshot) -> str:
     return format_money(amount, order.currency)
+
+
+def _windows(limits: PolicyLimits) -> str:
+    refund, replacement = limits.refund_window_days, limits.replacement_window_days
+    if refund == replacement:
+        return f"a refund or a replacement within {refund} days"
+    return f"a refund within {refund} days or a replacement within {replacement} days"

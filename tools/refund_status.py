@@ -12,6 +12,7 @@ from tools.types import (
     PolicyLimits,
     RefundSnapshot,
     ToolResult,
+    business_days,
     format_money,
     method_words,
 )
@@ -56,7 +57,7 @@ def refund_status(
             f"to {method_words(order.payment_method)}."
         )
         if high:
-            text += f" It usually takes {low} to {high} business days to appear."
+            text += f" It usually takes {business_days(low, high)} to appear."
         return Decision("refund_status", "done", text, POLICY, order.number, details={"refunds": 0})
     if not refunds:
         text = f"There is no refund on order {order.number}."
@@ -103,4 +104,4 @@ def timing(refund: RefundSnapshot, limits: PolicyLimits) -> str:
     low, high = limits.refund_days.get(refund.method, limits.refund_days["card"])
     if high == 0:
         return "It was added back straight away."
-    return f"It usually takes {low} to {high} business days to appear."
+    return f"It usually takes {business_days(low, high)} to appear."

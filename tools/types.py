@@ -25,6 +25,15 @@ def method_words(method: str) -> str:
     return PAYMENT_METHOD_WORDS.get(method, "your original payment method")
 
 
+def business_days(low: int, high: int) -> str:
+    """'5 to 10 business days', '1 business day', or 'instant' for (0, 0)."""
+    if high <= 0:
+        return "instant"
+    if low == high:
+        return f"{high} business day{'s' if high != 1 else ''}"
+    return f"{low} to {high} business days"
+
+
 def money(value: Decimal | int | str) -> Decimal:
     """A Decimal amount rounded to the cent."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -107,6 +116,16 @@ class PolicyLimits:
     refund_days: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: {"card": (5, 10), "paypal": (3, 5), "gift_card": (0, 0)}
     )
+    # Business days a parcel takes once shipped, per shipping option (low, high).
+    shipping_days: Mapping[str, tuple[int, int]] = field(
+        default_factory=lambda: {"standard": (3, 5), "express": (1, 2), "international": (7, 14)}
+    )
+    ship_within_days: tuple[int, int] = (1, 2)  # business days from placing an order to shipping it
+    tracking_stale_days: int = 7  # business days without a tracking update before a person chases it
+
+    def refund_time(self, method: str) -> tuple[int, int]:
+        """(low, high) business days a refund takes to reach `method` (card timing when unknown)."""
+        return self.refund_days.get(method, self.refund_days["card"])
 
 
 @dataclass(frozen=True)

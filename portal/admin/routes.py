@@ -14,9 +14,11 @@ from portal import metrics, queue
 from portal.accounts import AccountError, create_user, new_account_transaction
 from portal.admin import bp, charts
 from portal.admin.forms import ButtonForm, StaffUserForm
+from portal.config import policy_limits
 from portal.extensions import db
 from portal.mailer.account_mail import send_password_reset
 from portal.models import ActionDecision, Role, User
+from portal.policy_text import read_policy
 from portal.services.audit import Actor, log_action
 
 # escape=True: any raw HTML inside a policy file is shown as text, never run.
@@ -131,12 +133,17 @@ def policy(stem: str):
     path = _policy_files().get(stem)  # only names listed from the folder: no path traversal
     if path is None:
         abort(404)
-    html = Markup(_markdown(path.read_text(encoding="utf-8")))  # noqa: S704 - mistune escaped raw HTML
+    html = Markup(_markdown(_rendered(path)))  # noqa: S704 - mistune escaped raw HTML
     return render_template("admin/policy.html", stem=stem, title=_title(path), html=html)
 
 
+def _rendered(path: Path) -> str:
+    # The text the customer and the agent read: the template with the configured limits.
+    return read_policy(path, policy_limits(current_app.config))
+
+
 def _title(path: Path) -> str:
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in _rendered(path).splitlines():
         if line.startswith("# "):
             return line[2:].strip()
     return path.stem.capitalize()

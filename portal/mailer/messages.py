@@ -12,12 +12,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from portal.config import policy_limits
 from portal.extensions import db
 from portal.mailer import feedback
 from portal.mailer.compose import Draft, render, settings_url, summary
 from portal.mailer.links import external_url, staff_ticket_url, thread_headers, ticket_url
 from portal.models import Cancellation, Refund, Replacement, Ticket, User
-from tools.types import PAYMENT_METHOD_WORDS, format_money
+from tools.types import PAYMENT_METHOD_WORDS, business_days, format_money
 
 ESSENTIAL_EVENTS = frozenset({"action_done", "action_held"})  # sent even to customers who opted out
 ACTION_WORDS = {"refund": "refund", "cancellation": "cancellation", "cancel": "cancellation",
@@ -155,7 +156,14 @@ def _action_facts(ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
         "order_number": context.get("order_number") or getattr(order, "number", None),
         "item_names": list(context.get("items") or getattr(row, "items", None) or []),
         "reason": context.get("reason") or getattr(row, "reason", None),
+        "timing": _refund_timing(method),
     }
+
+
+def _refund_timing(method: str | None) -> str:
+    """'5 to 10 business days' (or 'instant') for the method, from the configured refund policy."""
+    limits = policy_limits(current_app.config)
+    return business_days(*limits.refund_time(method or "card"))
 
 
 def _action_row(context: dict[str, Any]) -> tuple[Any, str | None]:

@@ -34,20 +34,21 @@ ESCALATED_CLOSING = "You don't need to do anything else for now: we'll be in tou
 
 # What a decision rests on, as words naming the policy section that states the rule applied:
 # (tool, reason code or outcome) → query. The words favour that section's heading and sentences.
+# No numbers: they come from the configured limits, so a query must not depend on their values.
 _RESPONSE_TIME = "response time first response within hours"
-_ELIGIBLE_REPLACEMENT = "when you can get a replacement delivered 30 days damaged defective wrong item"
+_ELIGIBLE_REPLACEMENT = "when you can get a replacement delivered days ago damaged defective wrong item"
 _CANNOT_CANCEL = "orders that cannot be cancelled already cancelled refunded shipped delivered"
 DECISION_TOPICS = {
-    ("refund", "done"): "refund window 30 days after delivery ask for a refund",
-    ("refund", "held"): "refunds above 500.00 not paid out automatically",
-    ("refund", "refund_window_expired"): "refund window 30 days after delivery day 31 no longer refund",
+    ("refund", "done"): "refund window days after delivery ask for a refund",
+    ("refund", "held"): "refunds above need a staff review not paid out automatically",
+    ("refund", "refund_window_expired"): "refund window days after delivery from day on no longer refund",
     ("refund", "not_shipped"): "who can get a refund not shipped yet cancelled instead",
     ("refund", "not_delivered"): "who can get a refund on its way refunded once it has arrived",
     ("refund", "already_refunded"): "orders we cannot refund already fully refunded",
     ("refund", "order_cancelled"): "orders we cannot refund cancelled",
     ("refund", "item_not_found"): "how much is refunded partial refund items you name",
     ("refund", "exceeds_remaining"): "how much is refunded never more than paid less refunds already made",
-    ("refund", "refund_limit_reached"): "limit 2 refunds in any 30 days third refund",
+    ("refund", "refund_limit_reached"): "limit refunds in any rolling days counted across all your orders",
     ("cancel", "done"): "what you get back full order amount original payment method",
     ("cancel", "already_shipped"): "which orders can be cancelled once shipped no longer cancelled",
     ("cancel", "already_delivered"): _CANNOT_CANCEL,
@@ -60,7 +61,7 @@ DECISION_TOPICS = {
     ("replacement", "order_cancelled"): _ELIGIBLE_REPLACEMENT,
     ("replacement", "already_refunded"): _ELIGIBLE_REPLACEMENT,
     ("replacement", "problem_not_covered"): "replace changed your mind ask for a refund instead",
-    ("replacement", "replacement_limit_reached"): "one replacement per order at most 1 time",
+    ("replacement", "replacement_limit_reached"): "one replacement per order at most time",
     ("order_status", "pending"): "tracking your order as soon as it ships email tracking number",
     ("order_status", "shipped"): "tracking your order tracking number carrier follow the parcel",
     ("escalate", "done"): _RESPONSE_TIME,
@@ -282,7 +283,7 @@ def answer_parts(cited: Cited) -> list[str]:
 
 
 def rule(cited: Cited, lead: str | None = None) -> str | None:
-    """The rule applied, in one sentence of the policy: 'Our refund policy: You have 30 days ...'.
+    """The rule applied, in one sentence of the policy: 'Our refund policy: You have N days ...'.
 
     The whole passage is in the citation box under the reply; the body states the rule once."""
     passage = cited.passage

@@ -225,7 +225,7 @@ _INVOICE = {
 def _refund_state(language: str, main: ToolOutcome) -> str:
     details = main.details
     state = str(details.get("latest_status") or "none") if details.get("refunds") else "none"
-    low, high = (details.get("days") or [5, 10])[:2]
+    low, high = (details.get("days") or [0, 0])[:2]  # refund_status always sends the days of a refund
     if state == "issued" and high == 0:
         state = "instant"
     amount = f"{main.amount} {main.currency}" if main.amount is not None else ""

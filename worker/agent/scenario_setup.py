@@ -134,7 +134,7 @@ def _issued_refund(order: Order, amount: Decimal, when: datetime, key: str) -> N
 
 
 def _refund_history(customer: User, count: int, now: datetime) -> None:
-    """`count` refunds issued in the last 30 days, each on an earlier (refunded) order of the customer."""
+    """`count` refunds issued in the last few days, each on an earlier (refunded) order of the customer."""
     for n in range(count):
         when = now - timedelta(days=2 + n)
         order = Order(

@@ -17,7 +17,14 @@ _TOPICS: dict[str, tuple[tuple[str, float], ...]] = {
             1.0,
         ),
     ),
-    "refunds": ((r"\brefund\w*|\bmoney\s+back\b|\breturn\w*|\b30\s+days\b|\bwindow\b|\bpartial\b", 1.5),),
+    # "N days after delivery", "14 days to return": any number, the window is configured (REFUND_WINDOW_DAYS).
+    "refunds": (
+        (
+            r"\brefund\w*|\bmoney\s+back\b|\breturn\w*|\bwindow\b|\bpartial\b|"
+            r"\b\d+\s+days?\s+(?:after|from|since|of|to\s+(?:return|ask|send|get))\b",
+            1.5,
+        ),
+    ),
     "payments": (
         (
             r"\bpay\w*|\bcards?\b|\bvisa\b|\bmastercard\b|\bamex\b|\bamerican\s+express\b|\bpaypal\b|"

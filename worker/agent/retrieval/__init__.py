@@ -3,8 +3,9 @@
     index = load_index(app.config, app.instance_path)   # cached per process
     passages = index.search("Do you ship internationally?", k=3)
 
-The index lives in `<instance>/policy_index/` and rebuilds itself when the policies or the
-embedder change. `flask --app wsgi agent index` calls `build_index` to build it ahead of time.
+The index lives in `<instance>/policy_index/` and rebuilds itself when the policies, the policy
+limits they are rendered with (portal.policy_text) or the embedder change.
+`flask --app wsgi agent index` calls `build_index` to build it ahead of time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from portal.config import policy_limits
 from worker.agent.retrieval.chunking import Chunk, chunk_markdown, load_policy_chunks, policies_hash
 from worker.agent.retrieval.embedders import Embedder, MistralEmbedder
 from worker.agent.retrieval.index import Passage, PolicyIndex
@@ -67,11 +69,12 @@ def build_index(config: Mapping[str, Any], instance_path: str | Path, force: boo
     """Build (or, unless `force`, reuse a current) index for the CLI; refreshes the process cache."""
     embedder = get_embedder(config)
     target = index_dir(instance_path)
+    limits = policy_limits(config)
     if force:
-        index = PolicyIndex.build(config["POLICIES_DIR"], embedder)
+        index = PolicyIndex.build(config["POLICIES_DIR"], embedder, limits=limits)
         index.save(target)
     else:
-        index = PolicyIndex.load_or_build(config["POLICIES_DIR"], target, embedder)
+        index = PolicyIndex.load_or_build(config["POLICIES_DIR"], target, embedder, limits=limits)
     with _lock:
         _cache.pop(str(target), None)
     return index
@@ -82,13 +85,14 @@ def load_index(config: Mapping[str, Any], instance_path: str | Path) -> PolicyIn
     policies_dir = config["POLICIES_DIR"]
     target = index_dir(instance_path)
     embedder_name = _embedder_name(config)
+    limits = policy_limits(config)
     with _lock:
         cached = _cache.get(str(target))
         signature = _manifest_signature(target)
-        corpus_hash = policies_hash(policies_dir)
+        corpus_hash = policies_hash(policies_dir, limits)
         if cached and cached[:3] == (signature, corpus_hash, embedder_name):
             return cached[3]
-        index = PolicyIndex.load_or_build(policies_dir, target, get_embedder(config))
+        index = PolicyIndex.load_or_build(policies_dir, target, get_embedder(config), limits=limits)
         _cache[str(target)] = (_manifest_signature(target), corpus_hash, index.embedder.name, index)
         return index
 

@@ -4,6 +4,9 @@ A chunk is one `##` section (a `###` subsection gets its own chunk with the head
 "Section > Subsection"). Text under the `#` title before the first `##` becomes an "Overview"
 chunk. Sections longer than `max_chars` are split at paragraph boundaries; every piece keeps
 its heading, so a piece is still understandable (and retrievable) on its own.
+
+The files are templates: chunks and the corpus hash are taken from the text rendered with the policy
+limits (portal.policy_text), so the index quotes the configured numbers and a changed limit rebuilds it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from portal.policy_text import policy_paths, read_policy
+from tools import PolicyLimits
 
 # Bump when chunking changes the chunks for the same files: the index manifest stores it,
 # so a new chunker rebuilds old indexes.
@@ -37,24 +43,26 @@ class Chunk:
 
 def policy_files(policies_dir: str | Path) -> list[Path]:
     """The policy markdown files, sorted by name so every process sees the same order."""
-    return sorted(Path(policies_dir).glob("*.md"))
+    return policy_paths(policies_dir)
 
 
-def policies_hash(policies_dir: str | Path) -> str:
-    """A sha256 over every policy file's name and bytes (plus the chunker version)."""
+def policies_hash(policies_dir: str | Path, limits: PolicyLimits | None = None) -> str:
+    """A sha256 over every policy file's name and rendered text (plus the chunker version)."""
     digest = hashlib.sha256(f"chunker:{CHUNKER_VERSION}\n".encode())
     for path in policy_files(policies_dir):
-        data = path.read_bytes()
+        data = read_policy(path, limits or PolicyLimits()).encode()
         digest.update(f"{path.name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
 
 
-def load_policy_chunks(policies_dir: str | Path, max_chars: int = MAX_CHARS) -> list[Chunk]:
-    """Chunk every `*.md` file of a directory, in file-name order."""
+def load_policy_chunks(
+    policies_dir: str | Path, max_chars: int = MAX_CHARS, limits: PolicyLimits | None = None
+) -> list[Chunk]:
+    """Chunk every `*.md` file of a directory rendered with `limits` (defaults), in file-name order."""
     chunks: list[Chunk] = []
     for path in policy_files(policies_dir):
-        chunks.extend(chunk_markdown(path.stem, path.read_text(encoding="utf-8"), max_chars))
+        chunks.extend(chunk_markdown(path.stem, read_policy(path, limits or PolicyLimits()), max_chars))
     return chunks
 
 

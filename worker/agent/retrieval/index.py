@@ -27,6 +27,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from tools import PolicyLimits
 from worker.agent.retrieval.chunking import CHUNKER_VERSION, Chunk, load_policy_chunks, policies_hash
 from worker.agent.retrieval.embedders import Embedder, FittedEmbedder
 
@@ -88,12 +89,19 @@ class PolicyIndex:
         return cls(chunks, embedder, index, manifest)
 
     @classmethod
-    def build(cls, policies_dir: str | Path, embedder: Embedder, index_factory: str = "Flat") -> PolicyIndex:
-        """Chunk and embed every policy file of `policies_dir`."""
-        chunks = load_policy_chunks(policies_dir)
+    def build(
+        cls,
+        policies_dir: str | Path,
+        embedder: Embedder,
+        index_factory: str = "Flat",
+        limits: PolicyLimits | None = None,
+    ) -> PolicyIndex:
+        """Chunk and embed every policy file of `policies_dir`, rendered with `limits` (defaults)."""
+        chunks = load_policy_chunks(policies_dir, limits=limits)
         if not chunks:
             raise ValueError(f"no policy chunks found in {policies_dir}")
-        return cls.from_chunks(chunks, embedder, index_factory, corpus_hash=policies_hash(policies_dir))
+        corpus_hash = policies_hash(policies_dir, limits)
+        return cls.from_chunks(chunks, embedder, index_factory, corpus_hash=corpus_hash)
 
     @classmethod
     def load(cls, index_dir: str | Path, embedder: Embedder) -> PolicyIndex:
@@ -113,11 +121,16 @@ class PolicyIndex:
 
     @classmethod
     def load_or_build(
-        cls, policies_dir: str | Path, index_dir: str | Path, embedder: Embedder, index_factory: str = "Flat"
+        cls,
+        policies_dir: str | Path,
+        index_dir: str | Path,
+        embedder: Embedder,
+        index_factory: str = "Flat",
+        limits: PolicyLimits | None = None,
     ) -> PolicyIndex:
-        """Load the saved index, rebuilding it first if policies, chunker or embedder changed."""
+        """Load the saved index, rebuilding it first if policies, limits, chunker or embedder changed."""
         manifest = read_manifest(index_dir)
-        if is_current(manifest, policies_hash(policies_dir), embedder.name, index_factory):
+        if is_current(manifest, policies_hash(policies_dir, limits), embedder.name, index_factory):
             try:
                 return cls.load(index_dir, embedder)
             except (OSError, RuntimeError, KeyError, ValueError):
@@ -125,7 +138,7 @@ class PolicyIndex:
                 logger.warning("policy index in %s is unreadable; rebuilding", index_dir, exc_info=True)
         logger.info("building policy index in %s with %s", index_dir, embedder.name)
         started = time.perf_counter()
-        built = cls.build(policies_dir, embedder, index_factory)
+        built = cls.build(policies_dir, embedder, index_factory, limits)
         built.save(index_dir)
         logger.info(
             "policy index built: %d chunks in %.2fs", len(built.chunks), time.perf_counter() - started
