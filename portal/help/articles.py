@@ -19,7 +19,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal.admin.routes import markdown_title, policy_markdown, policy_stems
+from portal.admin import routes as admin_pages
+from portal.admin.routes import markdown_title
 
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"
@@ -59,8 +60,8 @@ def category_name(category: str, language: str) -> str:
 def load_articles(help_dir: str | Path, language: str) -> dict[str, Article]:
     """Every article in `language` (FAQ first, then policies), keyed by slug."""
     articles = {a.slug: a for a in _faq(Path(help_dir), language)}
-    for stem in policy_stems():
-        source = policy_markdown(stem) or ""
+    for stem in admin_pages.policy_stems():
+        source = admin_pages.policy_markdown(stem) or ""
         slug = stem + POLICY_SUFFIX
         title = markdown_title(source, stem.capitalize())
         articles[slug] = Article(slug, title, "policies", source, DEFAULT_LANGUAGE, is_policy=True)

@@ -13,8 +13,8 @@ from portal.help import bp
 from portal.help.articles import CATEGORIES, DEFAULT_LANGUAGE, LANGUAGES, category_name, load_articles
 from portal.help.forms import VoteForm
 from portal.help.search import search
+from portal.help.text import ui_text
 from portal.services import help_center
-from portal.services.help_center import HELP_VISIT_KEY
 
 VISITOR_KEY = "help_visitor"  # who voted (one vote per visitor and article)
 SUGGESTIONS = 3
@@ -41,9 +41,9 @@ def _search(query: str, lang: str, k: int = 5):
     return search(articles, query, lang, current_app.config, current_app.instance_path, k=k)
 
 
-@bp.app_context_processor
-def help_link_language():
-    return {"help_languages": LANGUAGES}
+@bp.context_processor
+def page_words():
+    return {"help_languages": LANGUAGES, "t": ui_text(language())}
 
 
 @bp.route("/")
@@ -75,8 +75,7 @@ def article(slug: str):
     if found is None:
         abort(404)
     if request.args.get("from") == "ticket" and current_user.is_authenticated:
-        visit = session.setdefault(HELP_VISIT_KEY, secrets.token_hex(16))
-        help_center.record_suggestion_click(slug, visit, current_user.id)
+        help_center.record_suggestion_click(slug, help_center.current_visit(session), current_user.id)
         db.session.commit()
     related = [articles[s] for s in found.related if s in articles]
     voted = help_center.already_voted(slug, session.get(VISITOR_KEY, ""))

@@ -28,12 +28,13 @@ INDEX_DIRNAME = "help_index"
 MIN_SCORE = 0.12
 STEM = 5
 # Words that say nothing about the topic, in the four languages of the help center.
-STOPWORDS = frozenset(
-    """the and for you your can how what when where why who does did have has with from this that are was
-    not but all any our out get got want need about please hello there which will would could should
-    los las una uno que por para con como cuando donde del mis sus est ich und der die das ein eine
-    wie was wann mein meine nicht ist les des une pour avec comment quand est mes mon vous nous""".split()
-)
+_STOPWORD_TEXT = """
+the and for you your can how what when where why who does did have has with from this that are was
+not but all any our out get got want need about please hello there which will would could should
+los las una uno que por para con como cuando donde del mis sus est ich und der die das ein eine
+wie was wann mein meine nicht ist les des une pour avec comment quand est mes mon vous nous
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 SNIPPET_CHARS = 220
 
 _lock = threading.Lock()
@@ -69,7 +70,11 @@ def search(
     stems = _stems(synonyms.expand(query))  # the embedder's own synonyms: "money back" finds "refund"
     for passage in index.search(query, k=k * 4, min_score=MIN_SCORE):
         article = articles.get(passage.policy)
-        if article is not None and passage.policy not in hits and _shares_a_word(stems, article, passage.text):
+        if (
+            article is not None
+            and passage.policy not in hits
+            and _shares_a_word(stems, article, passage.text)
+        ):
             hits[passage.policy] = Hit(article, passage.heading, snippet(passage.text, query), passage.score)
     return list(hits.values())[:k]
 

@@ -7,6 +7,8 @@ visit's recent clicks with it, so those are not counted.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,7 @@ from portal.pii import mask_card_numbers
 
 VISIT_MINUTES = 30
 HELP_VISIT_KEY = "help_visit"  # session key: the visit that opened suggested articles
+HELP_VISIT_AT_KEY = "help_visit_at"  # and when it last did
 QUERY_MAX = 200
 COMMENT_MAX = 1000
 
@@ -49,6 +52,16 @@ def record_vote(article: str, visitor: str, helpful: bool, comment: str, languag
     except IntegrityError:
         return False
     return True
+
+
+def current_visit(session: MutableMapping, now: datetime | None = None) -> str:
+    """The session's visit id: a new one when the last suggestion click is more than a visit ago."""
+    now = now or utcnow()
+    started = session.get(HELP_VISIT_AT_KEY, 0)
+    if HELP_VISIT_KEY not in session or now.timestamp() - started > VISIT_MINUTES * 60:
+        session[HELP_VISIT_KEY] = secrets.token_hex(16)
+    session[HELP_VISIT_AT_KEY] = now.timestamp()
+    return session[HELP_VISIT_KEY]
 
 
 def record_suggestion_click(article: str, visit: str, user_id: int | None) -> None:

@@ -82,7 +82,7 @@ def new():
             with customer_transaction(current_user.id):  # a double click waits here, then finds the first
                 ticket, opened = _open_once(form, order)
                 if opened:  # the suggested articles this visit opened did not answer the question
-                    help_center.ticket_followed(session.get(HELP_VISIT_KEY), ticket.id)
+                    help_center.ticket_followed(session.pop(HELP_VISIT_KEY, None), ticket.id)
         except TicketError as exc:
             flash(str(exc), "danger")
             return render_template("tickets/new.html", form=form), 400
