@@ -38,6 +38,10 @@ CATEGORIES = {
 }  # fmt: skip
 
 
+# (help dir, language) -> (signature of the files and policy texts, articles)
+_loaded: dict[tuple[str, str], tuple[tuple, dict[str, Article]]] = {}
+
+
 @dataclass(frozen=True)
 class Article:
     """One help article in one language (`language` is the text's, after any English fallback)."""
@@ -58,14 +62,27 @@ def category_name(category: str, language: str) -> str:
 
 
 def load_articles(help_dir: str | Path, language: str) -> dict[str, Article]:
-    """Every article in `language` (FAQ first, then policies), keyed by slug."""
+    """Every article in `language` (FAQ first, then policies), keyed by slug.
+
+    The same dict comes back while neither the FAQ files nor the policies' text changed, so the
+    search can tell at a glance that its index is current.
+    """
+    policies = tuple((stem, admin_pages.policy_markdown(stem) or "") for stem in admin_pages.policy_stems())
+    key, signature = (str(help_dir), language), (_files_signature(Path(help_dir)), policies)
+    cached = _loaded.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
     articles = {a.slug: a for a in _faq(Path(help_dir), language)}
-    for stem in admin_pages.policy_stems():
-        source = admin_pages.policy_markdown(stem) or ""
+    for stem, source in policies:
         slug = stem + POLICY_SUFFIX
         title = markdown_title(source, stem.capitalize())
         articles[slug] = Article(slug, title, "policies", source, DEFAULT_LANGUAGE, is_policy=True)
+    _loaded[key] = (signature, articles)
     return articles
+
+
+def _files_signature(help_dir: Path) -> tuple:
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(help_dir.rglob("*.md")))
 
 
 def content_hash(articles: dict[str, Article]) -> str:

@@ -38,7 +38,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 SNIPPET_CHARS = 220
 
 _lock = threading.Lock()
-_cache: dict[str, tuple[str, Any]] = {}  # index dir -> (content hash, index)
+_cache: dict[str, tuple[dict, str, Any]] = {}  # index dir -> (articles, their content hash, index)
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,15 @@ def _index(articles: dict[str, Article], config: Mapping[str, Any], target: Path
     from worker.agent.retrieval import PolicyIndex, get_embedder
     from worker.agent.retrieval.index import is_current, read_manifest
 
+    cached = _cache.get(str(target))
+    if cached and cached[0] is articles:  # the same loaded set (load_articles caches it): no re-hashing
+        return cached[2]
     corpus_hash = content_hash(articles)
     with _lock:
         cached = _cache.get(str(target))
-        if cached and cached[0] == corpus_hash:
-            return cached[1]
+        if cached and cached[1] == corpus_hash:
+            _cache[str(target)] = (articles, corpus_hash, cached[2])
+            return cached[2]
         embedder = get_embedder(config)
         index = None
         if is_current(read_manifest(target), corpus_hash, embedder.name):
@@ -117,7 +121,7 @@ def _index(articles: dict[str, Article], config: Mapping[str, Any], target: Path
             logger.info("building help index in %s with %s", target, embedder.name)
             index = build_index(articles, embedder)
             index.save(target)
-        _cache[str(target)] = (corpus_hash, index)
+        _cache[str(target)] = (articles, corpus_hash, index)
         return index
 
 
