@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
@@ -15,6 +16,8 @@ from portal.help.forms import VoteForm
 from portal.help.search import search
 from portal.help.text import ui_text
 from portal.services import help_center
+
+logger = logging.getLogger(__name__)
 
 VISITOR_KEY = "help_visitor"  # who voted (one vote per visitor and article)
 SUGGESTIONS = 3
@@ -36,9 +39,14 @@ def _articles(lang: str):
     return load_articles(current_app.config["HELP_DIR"], lang)
 
 
-def _search(query: str, lang: str, k: int = 5):
+def _search(query: str, lang: str, k: int = 5) -> list | None:
+    """The hits, or None when search itself failed (say, the Mistral embedder is unreachable)."""
     articles = _articles(lang)
-    return search(articles, query, lang, current_app.config, current_app.instance_path, k=k)
+    try:
+        return search(articles, query, lang, current_app.config, current_app.instance_path, k=k)
+    except Exception:  # a broken search must not break the page: browsing still works
+        logger.exception("help search failed for a %d-character query", len(query))
+        return None
 
 
 @bp.context_processor
@@ -61,6 +69,9 @@ def search_page():
     lang = language()
     query = request.args.get("q", "").strip()[: help_center.QUERY_MAX]
     hits = _search(query, lang) if query else []
+    if hits is None:
+        flash("Search is unavailable right now; please browse the categories instead.", "warning")
+        return render_template("help/search.html", query="", hits=[], lang=lang), 503
     if query:
         help_center.record_search(query, lang, len(hits))
         db.session.commit()
@@ -113,7 +124,7 @@ def suggest():
     """The best articles for what a customer is typing into the new-ticket form."""
     lang = language()
     query = request.args.get("q", "").strip()[:500]
-    hits = _search(query, lang, k=SUGGESTIONS) if len(query) >= 3 else []
+    hits = (_search(query, lang, k=SUGGESTIONS) if len(query) >= 3 else []) or []
     return jsonify(
         articles=[
             {

@@ -175,3 +175,13 @@ def test_a_suggested_article_read_without_a_ticket_is_a_deflection(client, app, 
     page = client.get("/admin/").get_data(as_text=True)
     assert "2 ticket forms where a suggested article was opened" in page  # two visits of one session
     assert "<strong>1</strong> deflections" in page
+
+
+def test_a_broken_search_shows_a_message_not_a_stack_trace(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("embedder down")
+
+    monkeypatch.setattr("portal.help.routes.search", unreachable)
+    page = client.get("/help/search?q=refund")
+    assert page.status_code == 503 and "Search is unavailable right now" in page.get_data(as_text=True)
+    assert client.get("/help/suggest.json?q=refund").get_json() == {"articles": []}
