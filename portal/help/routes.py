@@ -85,7 +85,7 @@ def article(slug: str):
     found = articles.get(slug)
     if found is None:
         abort(404)
-    if request.args.get("from") == "ticket" and current_user.is_authenticated:
+    if request.args.get("from") == "ticket" and current_user.is_authenticated and not current_user.is_staff:
         help_center.record_suggestion_click(slug, help_center.current_visit(session), current_user.id)
         db.session.commit()
     related = [articles[s] for s in found.related if s in articles]
