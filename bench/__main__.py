@@ -22,7 +22,7 @@ from bench.render import update_doc
 from bench.services import LOG_DIR, install_signal_handlers
 from bench.stats import Skipped, write_result
 
-BENCHMARKS = ("agent", "e2e", "scaleout", "pages", "retrieval", "mistral")
+BENCHMARKS = ("agent", "e2e", "scaleout", "pages", "retrieval", "help_search", "mistral")
 log = logging.getLogger("bench")
 
 

@@ -51,6 +51,7 @@ def targets_table(results: dict[str, dict | None]) -> list[str]:
         ("e2e", "lost_tickets"): "tickets lost at 20/s",
         ("pages", "page_p95_ms_worst"): "slowest page p95, 50 users",
         ("retrieval", "query_p95_ms_at_10k"): "retrieval query p95 at 10k chunks",
+        ("help_search", "query_p95_ms"): "help-center search p95, 2,000 articles",
         ("mistral", "median_model_calls"): "model calls per ticket, median",
     }
     for (name, key), label in labels.items():
@@ -195,6 +196,19 @@ def retrieval_block(r: dict) -> list[str]:
     return out + [""]
 
 
+def help_search_block(r: dict) -> list[str]:
+    q = r["query_ms"]
+    return [
+        "### Help-center search",
+        "",
+        f"{r['articles']:,} generated articles, index built in {r['build_s']} s; "
+        f"{q['count']} queries through `portal.help.search.search`: p50 {q['p50']} ms, "
+        f"p95 **{q['p95']} ms**, "
+        f"max {q['max']} ms.",
+        "",
+    ]
+
+
 def mistral_block(r: dict) -> list[str]:
     out = [
         "### Mistral path (fake server, realistic mode)",
@@ -222,6 +236,7 @@ BLOCKS = {
     "scaleout": scaleout_block,
     "pages": pages_block,
     "retrieval": retrieval_block,
+    "help_search": help_search_block,
     "mistral": mistral_block,
 }
 

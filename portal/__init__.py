@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.desk import bp as desk_bp
+    from portal.help import bp as help_bp
     from portal.mailer import bp as mailer_bp
     from portal.mailer.links import remember_served_base
     from portal.main import bp as main_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(mailer_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(help_bp)
     errors.init_app(app)
     remember_served_base(app)
 

@@ -129,6 +129,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MISTRAL_DIRECT_TOOL_REPLY": _bool("MISTRAL_DIRECT_TOOL_REPLY", False),
         "RETRIEVAL_EMBEDDER": _env("RETRIEVAL_EMBEDDER", "auto"),
         "POLICIES_DIR": _env("POLICIES_DIR", str(Path(__file__).resolve().parent.parent / "policies")),
+        # The help center's FAQ articles (help/*.md, translations in help/<lang>/).
+        "HELP_DIR": _env("HELP_DIR", str(Path(__file__).resolve().parent.parent / "help")),
         # Policy limits (see tools.PolicyLimits and policies/*.md; a test keeps them in sync).
         "REFUND_WINDOW_DAYS": _int("REFUND_WINDOW_DAYS", 30),
         "REFUNDS_PER_PERIOD": _int("REFUNDS_PER_PERIOD", 2),

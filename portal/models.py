@@ -606,3 +606,43 @@ __all__ = [
     "User",
     "utcnow",
 ]
+
+
+class HelpVote(db.Model):
+    """A "was this helpful?" answer on a help article; one per visitor and article."""
+
+    __tablename__ = "help_votes"
+    __table_args__ = (UniqueConstraint("article", "visitor", name="uq_help_votes_article_visitor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article: Mapped[str] = mapped_column(String(80), index=True)
+    visitor: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HelpSearch(db.Model):
+    """One help-center search: the (card-masked) query and how many articles it found."""
+
+    __tablename__ = "help_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    results: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class HelpSuggestionClick(db.Model):
+    """A customer opened an article suggested on the new-ticket form; `ticket_id` when a ticket followed."""
+
+    __tablename__ = "help_suggestion_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article: Mapped[str] = mapped_column(String(80))
+    visit: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -20,6 +20,7 @@ from portal.mailer.account_mail import send_password_reset
 from portal.models import ActionDecision, Role, User
 from portal.policy_text import read_policy
 from portal.services.audit import Actor, log_action
+from portal.services.help_center import help_metrics
 
 # escape=True: any raw HTML inside a policy file is shown as text, never run.
 _markdown = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
@@ -40,6 +41,7 @@ def metrics_page():
     return render_template(
         "admin/metrics.html",
         data=data,
+        help=help_metrics(data.since),
         days=days,
         chart=charts.stacked_by_day(data.by_day),
         percent=charts.percent,
@@ -123,30 +125,45 @@ def _policy_files() -> dict[str, Path]:
 
 @bp.route("/policies")
 def policies():
-    files = _policy_files()
-    titles = {stem: _title(path) for stem, path in files.items()}
+    titles = {stem: _title(stem) for stem in policy_stems()}
     return render_template("admin/policies.html", titles=titles, button=ButtonForm(formdata=None))
 
 
 @bp.route("/policies/<stem>")
 def policy(stem: str):
-    path = _policy_files().get(stem)  # only names listed from the folder: no path traversal
-    if path is None:
+    source = policy_markdown(stem)
+    if source is None:
         abort(404)
-    html = Markup(_markdown(_rendered(path)))  # noqa: S704 - mistune escaped raw HTML
-    return render_template("admin/policy.html", stem=stem, title=_title(path), html=html)
+    return render_template("admin/policy.html", stem=stem, title=_title(stem), html=render_markdown(source))
 
 
-def _rendered(path: Path) -> str:
-    # The text the customer and the agent read: the template with the configured limits.
-    return read_policy(path, policy_limits(current_app.config))
+def policy_stems() -> list[str]:
+    """The policies' names (file stems), sorted; also read by the help center."""
+    return list(_policy_files())
 
 
-def _title(path: Path) -> str:
-    for line in _rendered(path).splitlines():
+def policy_markdown(stem: str) -> str | None:
+    """The markdown these pages (and the help center) show for one policy; None when there is none."""
+    path = _policy_files().get(stem)  # only names listed from the folder: no path traversal
+    # The text the customer and the agent read: the template rendered with the configured limits.
+    return None if path is None else read_policy(path, policy_limits(current_app.config))
+
+
+def render_markdown(source: str) -> Markup:
+    """Policy or help markdown as HTML; raw HTML inside it is shown as text."""
+    return Markup(_markdown(source))  # noqa: S704 - mistune escaped raw HTML
+
+
+def _title(stem: str) -> str:
+    return markdown_title(policy_markdown(stem) or "", stem.capitalize())
+
+
+def markdown_title(source: str, default: str) -> str:
+    """The first `# ` heading of a markdown document, or `default`."""
+    for line in source.splitlines():
         if line.startswith("# "):
             return line[2:].strip()
-    return path.stem.capitalize()
+    return default
 
 
 @bp.route("/policies/rebuild", methods=["POST"])

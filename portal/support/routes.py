@@ -6,13 +6,15 @@ after the lock, so a double click or two tabs take effect once (and SQLite never
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
 from portal.access import own_order_or_404, own_ticket_or_404
 from portal.extensions import db, limiter
 from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus, utcnow
+from portal.services import help_center
+from portal.services.help_center import HELP_VISIT_KEY
 from portal.services.transaction import customer_transaction
 from portal.support import actions, bp
 from portal.support.forms import (
@@ -79,6 +81,8 @@ def new():
         try:
             with customer_transaction(current_user.id):  # a double click waits here, then finds the first
                 ticket, opened = _open_once(form, order)
+                if opened:  # the suggested articles this visit opened did not answer the question
+                    help_center.ticket_followed(session.pop(HELP_VISIT_KEY, None), ticket.id)
         except TicketError as exc:
             flash(str(exc), "danger")
             return render_template("tickets/new.html", form=form), 400

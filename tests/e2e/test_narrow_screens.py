@@ -78,7 +78,9 @@ def scroll_width(person, path: str) -> int:
     ("email", "path", "landmarks"),
     [
         ("customer@example.com", "/orders", ["table"]),
-        ("admin@example.com", "/admin/", ["#chart-by-day", "#tool-outcomes", "#costs"]),
+        ("admin@example.com", "/admin/", ["#chart-by-day", "#tool-outcomes", "#costs", "#help-metrics"]),
+        ("customer@example.com", "/help/search?q=refund", ["#help-results"]),
+        ("customer@example.com", "/help/articles/shipping-policy", ["article"]),
     ],
 )
 def test_page_fits_a_390_px_screen(people, site, email, path, landmarks):

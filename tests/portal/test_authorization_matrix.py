@@ -204,6 +204,20 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("mailer.retry_failed_email", "POST"): [Case("/admin/email/retry", admin(302))],
     ("mailer.feedback", "GET"): [Case("/feedback/not-a-real-token", public(400))],
     ("mailer.feedback", "POST"): [Case("/feedback/not-a-real-token", public(400))],
+    # The help center is public: no login, the same pages for every role.
+    ("help.index", "GET"): [Case("/help/", public()), Case("/help/?lang=de", public())],
+    ("help.search_page", "GET"): [Case("/help/search?q=refund", public()), Case("/help/search", public())],
+    ("help.article", "GET"): [
+        Case("/help/articles/refunds", public()),
+        Case("/help/articles/refunds-policy", public()),
+        Case("/help/articles/refunds?from=ticket", public()),
+        Case("/help/articles/no-such-article", public(404)),
+    ],
+    ("help.vote", "POST"): [
+        Case("/help/articles/refunds/vote", public(302), {"yes": "Yes"}),
+        Case("/help/articles/no-such-article/vote", public(404), {"yes": "Yes"}),
+    ],
+    ("help.suggest", "GET"): [Case("/help/suggest.json?q=refund", public())],
 }
 
 
