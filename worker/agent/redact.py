@@ -18,8 +18,10 @@ from portal.pii import CARD_CANDIDATE as _CARD_CANDIDATE
 from portal.pii import digits_only as _digits
 from portal.pii import luhn_valid, mask_card_numbers  # noqa: F401 - re-exported
 from portal.pii import mask_card_run as _mask_card_run
+from worker.agent.redaction.addresses import address_spans
 from worker.agent.redaction.ids import ID_RULES
 from worker.agent.redaction.phones import phone_spans, replace_spans
+from worker.agent.redaction.vault import AddressVault
 
 _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
 _SSN = re.compile(
@@ -167,12 +169,33 @@ def _name_patterns(names: Sequence[str]) -> list[re.Pattern]:
 
 def _phones(text: str, counts: Counter) -> str:
     spans = phone_spans(text)
-    counts["phone"] += len(spans)
+    counts.update({"phone": len(spans)} if spans else {})
     return replace_spans(text, spans, "[PHONE]")
 
 
-def redact_details(text: str, *, names: Sequence[str] = ()) -> Redaction:
-    """Redact PII from `text` and count what was replaced, by type."""
+def _addresses(text: str, counts: Counter, items: Sequence[str], vault: AddressVault | None) -> str:
+    spans = address_spans(text, keep=items)
+    # Placeholders are handed out in reading order, then replaced from the end so offsets hold.
+    placeholders = [vault.keep(text[a:b]) if vault is not None else "[ADDRESS]" for a, b in spans]
+    for (start, end), placeholder in reversed(list(zip(spans, placeholders, strict=True))):
+        text = text[:start] + placeholder + text[end:]
+    counts.update({"address": len(spans)} if spans else {})
+    return text
+
+
+def redact_details(
+    text: str,
+    *,
+    names: Sequence[str] = (),
+    items: Sequence[str] = (),
+    vault: AddressVault | None = None,
+) -> Redaction:
+    """Redact PII from `text` and count what was replaced, by type.
+
+    `names` are the customer's own (always hidden); `items` are the names of the customer's order
+    items, which are never taken for an address or a person; with a `vault`, each address becomes
+    a numbered placeholder the toolbox can map back (see redaction/vault.py).
+    """
     counts: Counter = Counter()
     out = _sub(text, _EMAIL, "[EMAIL]", counts, "email")
     out = _sub(out, _IBAN_CANDIDATE, "[IBAN]", counts, "iban", iban_valid)
@@ -186,11 +209,18 @@ def redact_details(text: str, *, names: Sequence[str] = ()) -> Redaction:
     for pattern in _PHONE_PATTERNS:
         out = _sub(out, pattern, "[PHONE]", counts, "phone", _phone_valid)
     out = _sub(out, _ANNOUNCED_PHONE, _announced_phone, counts, "phone")
+    out = _addresses(out, counts, items, vault)
     for pattern in _name_patterns(names):
         out = _sub(out, pattern, "[NAME]", counts, "name")
     return Redaction(out, counts)
 
 
-def redact(text: str, *, names: Sequence[str] = ()) -> str:
-    """Return `text` with cards, IBANs, SSNs, emails, phones, IPs, ids, dates of birth and names replaced."""
-    return redact_details(text, names=names).text
+def redact(
+    text: str,
+    *,
+    names: Sequence[str] = (),
+    items: Sequence[str] = (),
+    vault: AddressVault | None = None,
+) -> str:
+    """`text` with cards, IBANs, SSNs, emails, phones, IPs, ids, birth dates, addresses and names hidden."""
+    return redact_details(text, names=names, items=items, vault=vault).text
