@@ -20,7 +20,8 @@ from portal.pii import luhn_valid, mask_card_numbers  # noqa: F401 - re-exported
 from portal.pii import mask_card_run as _mask_card_run
 from worker.agent.redaction.addresses import address_spans
 from worker.agent.redaction.ids import ID_RULES
-from worker.agent.redaction.phones import phone_spans, replace_spans
+from worker.agent.redaction.names import name_spans
+from worker.agent.redaction.phones import merge_spans, phone_spans, replace_spans
 from worker.agent.redaction.vault import AddressVault
 
 _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
@@ -212,7 +213,9 @@ def redact_details(
     out = _addresses(out, counts, items, vault)
     for pattern in _name_patterns(names):
         out = _sub(out, pattern, "[NAME]", counts, "name")
-    return Redaction(out, counts)
+    spans = merge_spans(name_spans(out, keep=items))
+    counts.update({"name": len(spans)} if spans else {})
+    return Redaction(replace_spans(out, spans, "[NAME]"), counts)
 
 
 def redact(

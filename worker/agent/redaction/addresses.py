@@ -23,8 +23,10 @@ _COUNTRY = (
 _FLAT = r"(?i:flat|apt\.?|apartment|unit|suite|ste\.?)\s*#?\s*\w{1,5}"
 
 _EN_TYPE = (
-    r"(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|court|ct|close|way|place|pl|crescent|cres|"
-    r"terrace|boulevard|blvd|square|sq|gardens|grove|row|mews|parkway|pkwy|highway|hwy|walk|hill)\b\.?"
+    r"(?:(?i:street|road|avenue|lane|drive|court|close|way|place|crescent|terrace|boulevard|square|"
+    r"gardens|grove|row|mews|parkway|highway|walk|hill)\b"
+    # an abbreviation keeps its dot only inside the address ("Main St. Apt 4"), not a full stop
+    r"|(?i:st|rd|ave|ln|dr|ct|pl|cres|blvd|sq|pkwy|hwy)\b(?:\.(?=,|\s+\w))?)"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b)?"
 )
 _EN = (
@@ -39,6 +41,7 @@ _FR = (
     rf"(?:\s+(?:{_PARTICLE}\s*)*{_CAP}){{1,4}}(?:,?\s+\d{{5}}(?:\s+{_TOWN})?)?"
 )
 _DE = (
+    r"(?:(?:Am|An der|Im|In der|Auf der|Zum|Zur)\s+)?"
     r"(?:[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm)"
     r"|[A-ZÄÖÜ][\wäöüß-]*\s+(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm))"
     rf"\s+\d{{1,4}}\s?[a-z]?\b(?:,?\s+\d{{5}}(?:\s+{_TOWN})?)?"

@@ -50,13 +50,13 @@ _INSEE = re.compile(
 _ANNOUNCED_ID = re.compile(
     # "order id number" and "tracking id" are ours, not the customer's identity.
     r"(?<!order )(?<!tracking )(?<!invoice )(?<!customer )"
-    r"(?P<cue>\b(?:steuer-?id|steuer-?identifikationsnummer|steuernummer|idnr|tax\s+id|"
+    r"(?P<cue>\b(?:steuer-?identifikationsnummer|steuer-?id|steuernummer|idnr|tax\s+id|"
     r"personalausweis(?:nummer)?|ausweisnummer|passport(?:\s+(?:number|no\.?))?|"
     r"(?:national\s+)?id(?:entity)?\s+(?:card\s+)?(?:number|no\.?)|"
     r"national\s+insurance(?:\s+number)?|ni\s+number|dni|nie|nif|"
     r"num[ée]ro\s+de\s+s[ée]curit[ée]\s+sociale|n°\s*de\s+s[ée]curit[ée]\s+sociale|"
     r"(?:numéro|número)\s+de\s+(?:carte\s+d'identité|identidad|pasaporte|passeport))"
-    r"(?:\s+(?:is|est|ist|es))?\s*[:#]?\s*)(?P<value>(?=[A-Z0-9 -]*\d)[A-Z0-9](?:[ -]?[A-Z0-9]){5,19})\b",
+    r"\b(?:\s+(?:is|est|ist|es))?\s*[:#]?\s*)(?P<value>(?=[A-Z]{0,3}\d)[A-Z0-9](?:[ -]?[A-Z0-9]){5,19})\b",
     re.IGNORECASE,
 )
 
