@@ -36,7 +36,7 @@ _WEAK = re.compile(
     r"(?i:\b(?:this\s+is|i'?m|i\s+am|it'?s|je\s+suis|je\s+m'appelle|ich\s+bin|ich\s+heiße|soy|me\s+llamo)\s+)"
 )
 _SIGN_OFF = re.compile(
-    r"(?i:\b(?:regards|thanks|thank\s+you|cheers|best|sincerely|yours(?:\s+\w+)?|cordialement|merci|"
+    r"(?i:\b(?:regards|thanks|thank\s+you|cheers|best\s+wishes|all\s+the\s+best|best|sincerely|yours(?:\s+\w+)?|cordialement|merci|"
     r"bien\s+à\s+vous|grüße|gruß|mfg|saludos|atentamente|un\s+saludo|gracias))[ \t]*[,!.-]*[ \t]*\n?[ \t]*"
 )
 _CANDIDATE = re.compile(_SEQ)
@@ -101,8 +101,9 @@ def _uncued(text: str) -> list[tuple[int, int]]:
     first, last = _gazetteer()
     spans = []
     for match in re.finditer(rf"\b({_WORD}) ({_WORD})\b", text):
-        if match[1].lower() in first and match[2].lower() in last:
-            spans.append(match.span())
+        surname = re.sub(r"['’]s$", "", match[2])  # "Tom Hardy's house"
+        if match[1].lower() in first and surname.lower() in last:
+            spans.append((match.start(), match.start(2) + len(surname)))
     return spans
 
 
