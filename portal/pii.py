@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 
 # A digit may not touch a letter, another digit or a "+" (phones) at either end, so card
-# numbers are never cut out of tracking numbers like 1Z999AA10123456784.
-CARD_CANDIDATE = re.compile(r"(?<![\w+.,/-])\d(?:[ -]?\d){12,}(?![\w.,/]?\d|\w)")
+# numbers are never cut out of tracking numbers like 1Z999AA10123456784. Groups may be split by a
+# space, a dash or a dot (or a dash between spaces), in any grouping; never the tail of an IBAN.
+CARD_CANDIDATE = re.compile(
+    r"(?<![\w+.,/-])(?<![A-Za-z]{2}\d\d )\d(?:(?: ?[.-] ?| )?\d){12,}(?![\w.,/]?\d|\w)"
+)
+_GROUP_SEPARATOR = re.compile(r" ?[.-] ?| ")
 
 
 def digits_only(value: str) -> str:
@@ -32,8 +36,9 @@ def looks_like_card(candidate: str) -> bool:
     digits = digits_only(candidate)
     if not 13 <= len(digits) <= 19 or digits[0] not in "23456":
         return False
-    groups = re.split(r"[ -]", candidate)
-    # Card numbers are written in groups of 4 (or Amex's 4-6-5), never as 2-digit pairs.
+    groups = _GROUP_SEPARATOR.split(candidate)
+    # Cards come in any grouping of 3 digits or more (4-4-4-4, Amex's 4-6-5, 8-8...); digit pairs are
+    # phone numbers, IBAN tails or references read aloud.
     if len(groups) > 1 and min(len(g) for g in groups) < 3:
         return False
     return luhn_valid(digits)
@@ -42,7 +47,7 @@ def looks_like_card(candidate: str) -> bool:
 def mask_card_run(match: re.Match) -> str | None:
     """Mask the card number in a digit run, allowing trailing groups such as an expiry or CVV."""
     run = match.group(0)
-    cuts = [len(run)] + [m.start() for m in re.finditer(r"[ -]", run)][::-1]
+    cuts = [len(run)] + [m.start() for m in _GROUP_SEPARATOR.finditer(run)][::-1]
     for cut in cuts:
         if looks_like_card(run[:cut]):
             return f"[CARD ****{digits_only(run[:cut])[-4:]}]" + run[cut:]

@@ -137,7 +137,11 @@ def run_backend(app, body, *, action="refund", passages=PASSAGES, **ticket):
                             passages=passages, limits=limits, now=utcnow())  # fmt: skip
         db.session.close()
         toolbox = ServiceToolbox(
-            ticket_id=ticket_id, customer_id=snapshot.customer_id, run_id=None, limits=limits
+            ticket_id=ticket_id,
+            customer_id=snapshot.customer_id,
+            run_id=None,
+            limits=limits,
+            vault=clean.vault,
         )
         result = MistralBackend(app.config).run(ctx, toolbox)
         return result, toolbox, ticket_id
@@ -177,6 +181,22 @@ def test_tool_call_then_final_answer_refunds_in_two_calls(app, fake):
     assert abs(result.usage.cost - expected) < Decimal("0.000002") and result.usage.cost > 0
     assert result.model == "mistral-small-latest"
     assert [s["step"] for s in result.steps] == ["model_call", "model_call"]
+
+
+def test_model_sees_only_the_address_placeholder_the_tool_gets_the_address(app, fake):
+    fake.queue_tool_call("change_address", {"order_number": "A1001", "address": "[ADDRESS_1]"})
+    fake.queue_answer("Done: order A1001 will go to [ADDRESS_1].")
+
+    body = "Please send order A1001 to 14 Mill Lane, Leeds LS1 4AB instead."
+    result, toolbox, _ = run_backend(app, body, action="change_address")
+
+    sent = json.dumps(fake.chat_requests)
+    assert "Mill Lane" not in sent and "LS1 4AB" not in sent and "[ADDRESS_1]" in sent
+    assert [o.outcome for o in toolbox.outcomes] == ["done"]
+    assert "Mill Lane" not in json.dumps(toolbox.trace) + json.dumps(result.steps)
+    with app.app_context():
+        order = db.session.scalar(select(Order).filter_by(number="A1001"))
+        assert order.delivery_address == "14 Mill Lane, Leeds LS1 4AB"
 
 
 def test_first_request_carries_instructions_tools_passages_and_only_own_orders(app, fake):

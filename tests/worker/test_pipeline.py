@@ -13,6 +13,7 @@ from portal import queue
 from portal.extensions import db
 from portal.models import (
     ActionLog,
+    AddressChange,
     AgentRun,
     Cancellation,
     Message,
@@ -131,6 +132,24 @@ def test_trace_and_reply_hold_no_personal_data(any_app):
             assert "4111 1111 1111 1111" not in text and "4111111111111111" not in text
             assert "Sam Carter" not in text
         assert "[EMAIL]" in json.dumps(run.trace)
+
+
+def test_new_address_reaches_the_tool_but_only_its_placeholder_the_trace(any_app):
+    body = "Please send order A1001 to Flat 2, 14 Mill Lane, Leeds LS1 4AB instead, I moved."
+    ticket_id = new_ticket(any_app, body, orders=(("A1001", "pending", "42.00"),))
+    drain_agent(any_app)
+    with any_app.app_context():
+        change = db.session.scalars(select(AddressChange)).one()
+        assert change.new_address == "Flat 2, 14 Mill Lane, Leeds LS1 4AB"
+        assert db.session.get(Order, change.order_id).delivery_address == change.new_address
+        run = db.session.scalars(select(AgentRun).where(AgentRun.ticket_id == ticket_id)).one()
+        stored = json.dumps(run.trace) + json.dumps(run.error or "")
+        assert "Mill Lane" not in stored and "LS1 4AB" not in stored
+        tool_step = next(step for step in run.trace if step["step"] == "tool:change_address")
+        assert tool_step["input"]["address"] == "[ADDRESS_1]"
+        assert "[ADDRESS_1]" in tool_step["output"]["message"]
+        [reply] = agent_messages(ticket_id)
+        assert "14 Mill Lane" in reply.body and "[ADDRESS" not in reply.body  # the customer's own words
 
 
 def test_rerun_does_not_repeat_an_effect(any_app):

@@ -175,11 +175,13 @@ def compose(
     """The reply and its citations; PII never leaves in the reply."""
     cited = choose(ctx, result, outcomes, find)
     citations = [c.passage for c in cited]
+    # The customer's item names ("Michael Kors Jeans") are product names, never a person to hide.
+    items = sorted({item.name for order in ctx.orders for item in order.items if item.name})
     if result.reply and _is_model_reply(result):
-        return Composed(reply=redact(result.reply.strip()), citations=citations)
+        return Composed(reply=redact(result.reply.strip(), items=items), citations=citations)
     localized = _localized(ctx, result, outcomes, cited)
     if localized is not None:
-        return Composed(reply=redact(localized), citations=citations)
+        return Composed(reply=redact(localized, items=items), citations=citations)
     if result.reply:
         parts = [result.reply.strip(), *([line for line in [rule(cited[0])] if line] if cited else [])]
     else:
@@ -191,7 +193,7 @@ def compose(
     closing = (
         None if result.action == "clarify" or ctx.triage.intent == "greeting" else _closing(result, outcomes)
     )
-    return Composed(reply=redact(wrap("\n\n".join(parts), closing)), citations=citations)
+    return Composed(reply=redact(wrap("\n\n".join(parts), closing), items=items), citations=citations)
 
 
 def _localized(

@@ -20,6 +20,7 @@ from tools import OrderSnapshot, PolicyLimits
 from worker.agent.backends.base import AgentContext, Citation, Turn
 from worker.agent.nlu import Triage, extract_order_numbers
 from worker.agent.redact import redact
+from worker.agent.redaction.vault import AddressVault
 
 _PUBLIC_AUTHORS = (AuthorKind.CUSTOMER.value, AuthorKind.AGENT.value, AuthorKind.STAFF.value)
 
@@ -86,17 +87,27 @@ def load_ticket(ticket_id: int) -> TicketSnapshot:
     )
 
 
-def redactor(snapshot: TicketSnapshot) -> Callable[[str], str]:
-    """A redaction function that also hides the customer's own name and e-mail address."""
-    names = _name_variants(snapshot.customer_name)
-    email = snapshot.customer_email
+class Redactor:
+    """Redacts one ticket's texts: the customer's own name and e-mail too, and never their item names.
 
-    def apply(text: str) -> str:
-        if email:
-            text = text.replace(email, "[EMAIL]")
-        return redact(text, names=names)
+    `vault` holds the addresses it replaced, for the toolbox and the reply (redaction/vault.py).
+    """
 
-    return apply
+    def __init__(self, snapshot: TicketSnapshot):
+        self.names = _name_variants(snapshot.customer_name)
+        self.email = snapshot.customer_email
+        self.items = sorted({item.name for order in snapshot.orders for item in order.items if item.name})
+        self.vault = AddressVault()
+
+    def __call__(self, text: str) -> str:
+        if self.email:
+            text = text.replace(self.email, "[EMAIL]")
+        return redact(text, names=self.names, items=self.items, vault=self.vault)
+
+
+def redactor(snapshot: TicketSnapshot) -> Redactor:
+    """A redaction function for this ticket (see Redactor)."""
+    return Redactor(snapshot)
 
 
 def _name_variants(name: str) -> list[str]:

@@ -138,7 +138,11 @@ def run_agent(
         earlier=turn.earlier,
     )
     toolbox = ServiceToolbox(
-        ticket_id=snapshot.ticket_id, customer_id=snapshot.customer_id, run_id=run_id, limits=limits
+        ticket_id=snapshot.ticket_id,
+        customer_id=snapshot.customer_id,
+        run_id=run_id,
+        limits=limits,
+        vault=clean.vault,
     )
     with tracer.step("decide", {"backend": backend.name, "orders": [o.number for o in ctx.orders]}) as entry:
         result = backend.run(ctx, toolbox)
@@ -148,7 +152,8 @@ def run_agent(
     with tracer.step("compose") as entry:
         composed = compose(ctx, result, outcomes, passage_finder(index))
         entry["output"] = {"reply": composed.reply, "citations": [c.policy for c in composed.citations]}
-    output = assemble(result, outcomes, composed.reply, composed.citations, triage)
+    # The customer gets back the address they wrote; the trace above keeps only its placeholder.
+    output = assemble(result, outcomes, clean.vault.reveal(composed.reply), composed.citations, triage)
     with tracer.step("escalation_rules") as entry:
         apply_rules(output, snapshot, config, now)
         entry["output"] = {"escalate": output.escalate, "reason": output.escalation_reason}

@@ -1,8 +1,9 @@
 """PII redaction: what the model, the trace and the logs may see of a customer's message.
 
 Every pattern is validated before it is replaced (Luhn for cards, mod-97 for IBANs, the
-`ipaddress` module for IPs, digit counts and separators for phones) so that order numbers
-(A1001, ORD-2024-0042, #12345678), amounts (1,200.00), dates and tracking numbers survive.
+`ipaddress` module for IPs, libphonenumber's metadata for phones, check letters and keys for
+national ids) so that order numbers (A1001, ORD-2024-0042, #12345678), amounts (1,200.00), dates and
+tracking numbers survive. docs/privacy-redaction.md has the measured recall and false positives.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from portal.pii import CARD_CANDIDATE as _CARD_CANDIDATE
 from portal.pii import digits_only as _digits
 from portal.pii import luhn_valid, mask_card_numbers  # noqa: F401 - re-exported
 from portal.pii import mask_card_run as _mask_card_run
+from worker.agent.redaction.addresses import address_spans
+from worker.agent.redaction.ids import ID_RULES
+from worker.agent.redaction.names import name_spans
+from worker.agent.redaction.phones import merge_spans, phone_spans, replace_spans
+from worker.agent.redaction.vault import AddressVault
 
 _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
 _SSN = re.compile(
@@ -29,7 +35,8 @@ _IPV4 = re.compile(
 )
 _IPV6_CANDIDATE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
-# Phone shapes. Each is fenced so it cannot start or end inside a longer digit run
+# Phone shapes libphonenumber rejects but customers still write (fictional 555 numbers, numbers
+# without their area code). Each is fenced so it cannot start or end inside a longer digit run
 # (a tracking number, an order number, a date written with dashes).
 _NO_DIGIT_BEFORE = r"(?<![\w+])(?<!\d[ .-])"
 _NO_DIGIT_AFTER = r"(?![ .-]?\d)(?!\w)"
@@ -161,8 +168,35 @@ def _name_patterns(names: Sequence[str]) -> list[re.Pattern]:
     return patterns
 
 
-def redact_details(text: str, *, names: Sequence[str] = ()) -> Redaction:
-    """Redact PII from `text` and count what was replaced, by type."""
+def _phones(text: str, counts: Counter) -> str:
+    spans = phone_spans(text)
+    counts.update({"phone": len(spans)} if spans else {})
+    return replace_spans(text, spans, "[PHONE]")
+
+
+def _addresses(text: str, counts: Counter, items: Sequence[str], vault: AddressVault | None) -> str:
+    spans = address_spans(text, keep=items)
+    # Placeholders are handed out in reading order, then replaced from the end so offsets hold.
+    placeholders = [vault.keep(text[a:b]) if vault is not None else "[ADDRESS]" for a, b in spans]
+    for (start, end), placeholder in reversed(list(zip(spans, placeholders, strict=True))):
+        text = text[:start] + placeholder + text[end:]
+    counts.update({"address": len(spans)} if spans else {})
+    return text
+
+
+def redact_details(
+    text: str,
+    *,
+    names: Sequence[str] = (),
+    items: Sequence[str] = (),
+    vault: AddressVault | None = None,
+) -> Redaction:
+    """Redact PII from `text` and count what was replaced, by type.
+
+    `names` are the customer's own (always hidden); `items` are the names of the customer's order
+    items, which are never taken for an address or a person; with a `vault`, each address becomes
+    a numbered placeholder the toolbox can map back (see redaction/vault.py).
+    """
     counts: Counter = Counter()
     out = _sub(text, _EMAIL, "[EMAIL]", counts, "email")
     out = _sub(out, _IBAN_CANDIDATE, "[IBAN]", counts, "iban", iban_valid)
@@ -170,14 +204,26 @@ def redact_details(text: str, *, names: Sequence[str] = ()) -> Redaction:
     out = _sub(out, _SSN, "[SSN]", counts, "ssn")
     out = _sub(out, _IPV4, "[IP]", counts, "ip")
     out = _sub(out, _IPV6_CANDIDATE, "[IP]", counts, "ip", _ipv6_valid)
+    for pattern, replacement, kind in ID_RULES:
+        out = _sub(out, pattern, replacement, counts, kind)
+    out = _phones(out, counts)
     for pattern in _PHONE_PATTERNS:
         out = _sub(out, pattern, "[PHONE]", counts, "phone", _phone_valid)
     out = _sub(out, _ANNOUNCED_PHONE, _announced_phone, counts, "phone")
+    out = _addresses(out, counts, items, vault)
     for pattern in _name_patterns(names):
         out = _sub(out, pattern, "[NAME]", counts, "name")
-    return Redaction(out, counts)
+    spans = merge_spans(name_spans(out, keep=items))
+    counts.update({"name": len(spans)} if spans else {})
+    return Redaction(replace_spans(out, spans, "[NAME]"), counts)
 
 
-def redact(text: str, *, names: Sequence[str] = ()) -> str:
-    """Return `text` with cards, IBANs, SSNs, emails, phones, IPs and the given names replaced."""
-    return redact_details(text, names=names).text
+def redact(
+    text: str,
+    *,
+    names: Sequence[str] = (),
+    items: Sequence[str] = (),
+    vault: AddressVault | None = None,
+) -> str:
+    """`text` with cards, IBANs, SSNs, emails, phones, IPs, ids, birth dates, addresses and names hidden."""
+    return redact_details(text, names=names, items=items, vault=vault).text

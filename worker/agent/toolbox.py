@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from portal.extensions import db
@@ -18,6 +19,7 @@ from portal.services import ActionResult, Actor, execute
 from portal.services.audit import redact as redact_arguments
 from tools import PolicyLimits, tool_specs
 from worker.agent.backends.base import ToolOutcome
+from worker.agent.redaction.vault import AddressVault
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +27,17 @@ logger = logging.getLogger(__name__)
 class ServiceToolbox:
     """Executes tool calls for one ticket's customer through portal.services (see base.Toolbox)."""
 
-    def __init__(self, *, ticket_id: int, customer_id: int, run_id: int | None, limits: PolicyLimits):
+    def __init__(
+        self,
+        *,
+        ticket_id: int,
+        customer_id: int,
+        run_id: int | None,
+        limits: PolicyLimits,
+        vault: AddressVault | None = None,
+    ):
         self.ticket_id = ticket_id
+        self.vault = vault
         self.customer_id = customer_id
         self.run_id = run_id
         self.limits = limits
@@ -52,12 +63,12 @@ class ServiceToolbox:
                 name,
                 ticket_id=self.ticket_id,
                 customer_id=self.customer_id,
-                args=safe_args,
+                args=self._revealed(name, safe_args),
                 actor=Actor.agent(self.run_id),
             )
         finally:
             db.session.close()  # nothing stays open while the backend thinks or calls the model
-        outcome = to_outcome(result)
+        outcome = self._masked(to_outcome(result))
         elapsed = (time.perf_counter() - started) * 1000
         self.db_ms += elapsed
         self._outcomes.append(outcome)
@@ -72,6 +83,19 @@ class ServiceToolbox:
         )
         logger.info("ticket %s run %s: %s → %s", self.ticket_id, self.run_id, name, outcome.outcome)
         return outcome
+
+    def _revealed(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The real address for change_address's `address` argument only: nothing else is unmasked."""
+        if self.vault is None or name != "change_address" or not isinstance(args.get("address"), str):
+            return args
+        return args | {"address": self.vault.reveal(args["address"])}
+
+    def _masked(self, outcome: ToolOutcome) -> ToolOutcome:
+        """The outcome with any address it echoes put back behind its placeholder (model, trace)."""
+        if self.vault is None or not len(self.vault):
+            return outcome
+        details = {k: self.vault.mask(v) if isinstance(v, str) else v for k, v in outcome.details.items()}
+        return replace(outcome, message=self.vault.mask(outcome.message), details=details)
 
 
 def to_outcome(result: ActionResult) -> ToolOutcome:

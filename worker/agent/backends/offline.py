@@ -305,8 +305,8 @@ def tool_args(ctx: AgentContext, action: str, number: str) -> dict[str, Any] | N
     elif action == "cancel":
         args["reason"] = reason
     elif action == "change_address":
-        # Read from the redacted text: street addresses are not redacted today. When they are, the
-        # address must come from the customer's own words through the toolbox, never the model.
+        # Read from the redacted text, so this is the vault's placeholder ([ADDRESS_1]): the toolbox
+        # puts the customer's own words back server-side, and no model or trace ever sees them.
         args["address"] = new_address(ctx.text)
         if not args["address"]:
             return None

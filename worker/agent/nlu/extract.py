@@ -103,14 +103,27 @@ _NEW_ADDRESS = re.compile(
 )
 _ADDRESS_CHANGE = re.compile(
     r"\b(?:change|update|correct|fix|edit)\b[^.?!]{0,40}\b(?:delivery|shipping|postal)?\s*address\b|"
-    r"\b(?:ship|send|deliver|redirect)\w*\b[^.?!]{0,60}\bto\s+\d{1,5}[A-Za-z]?,?\s+\w+|"
+    r"\b(?:ship|send|deliver|redirect)\w*\b[^.?!]{0,60}\bto\s+(?:\d{1,5}[A-Za-z]?,?\s+\w+|\[ADDRESS)|"
     r"\bnew\s+(?:delivery\s+|shipping\s+)?address\b|\bwrong\s+address\b",
     re.IGNORECASE,
 )
 
 
+# What the redactor leaves of an address: the placeholder the toolbox maps back (redaction/vault.py).
+_ADDRESS_PLACEHOLDER = re.compile(r"\[ADDRESS(?:_\d+)?\]")
+_TO_PLACEHOLDER = re.compile(
+    r"\b(?:to|at|is now|address is|new address:?|is)\s+(\[ADDRESS(?:_\d+)?\])", re.IGNORECASE
+)
+
+
 def new_address(text: str) -> str | None:
-    """The delivery address the customer writes in the message, if any."""
+    """The delivery address the customer writes in the message (or its placeholder), if any."""
+    announced = _TO_PLACEHOLDER.search(text)
+    if announced:
+        return announced.group(1)
+    placeholders = _ADDRESS_PLACEHOLDER.findall(text)
+    if placeholders:  # "from [ADDRESS_1] ... [ADDRESS_2]": the last one written is the new one
+        return placeholders[-1]
     match = _NEW_ADDRESS.search(text)
     return " ".join(match.group(1).split()).strip(" ,") if match else None
 
