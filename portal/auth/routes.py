@@ -113,13 +113,15 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
+            # The account and its "confirm your address" mail in one write: a second write right after
+            # would wait for the lock a double-clicked twin request holds (SQLite) and could fail.
             with new_account_transaction():
                 user = create_user(form.email.data, form.name.data, form.password.data)
+                db.session.flush()
+                send_email_verification(user)
         except AccountError as exc:
             form.email.errors.append(str(exc))
             return render_template("auth/signup.html", form=form), 400
-        send_email_verification(user)  # its own commit: the account exists whatever happens to the mail
-        db.session.commit()
         login_user(user)
         flash(f"Welcome! Your account is ready. We sent a link to {user.email} to confirm it.", "success")
         return redirect(url_for("main.home"))
