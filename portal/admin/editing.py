@@ -39,6 +39,11 @@ class Target:
         return SECTIONS[self.section]
 
     @property
+    def lang(self) -> str | None:
+        """The `lang` URL parameter: articles only (None is left out of the URL)."""
+        return self.language if self.kind == content.ARTICLE else None
+
+    @property
     def label(self) -> str:
         return f"{self.key}.md" if self.language == "en" else f"{self.language}/{self.key}.md"
 
@@ -142,10 +147,10 @@ def revert_content(section: str, key: str, revision_id: int):
         render_preview(target, revision.markdown)  # limits may have changed since: still must render
     except ValueError as exc:
         flash(str(exc), "danger")
-        return redirect(url_for("admin.content_history", section=section, key=key, lang=target.language))
+        return redirect(url_for("admin.content_history", section=section, key=key, lang=target.lang))
     _save(target, revision.markdown, "admin.content_revert", f" to revision {revision.id}")
     flash(f"Reverted {target.label} to the revision of {revision.created_at:%Y-%m-%d %H:%M} UTC.", "success")
-    return redirect(url_for("admin.content_history", section=section, key=key, lang=target.language))
+    return redirect(url_for("admin.content_history", section=section, key=key, lang=target.lang))
 
 
 def _save(target: Target, text: str, tool: str, note: str = "") -> None:
