@@ -62,3 +62,21 @@ def test_edited_policy_is_cited_on_the_next_ticket_without_a_restart(sqlite_app)
         assert "partner kiosk within 30 days" in reply.body  # the reply quotes the new text
         current = load_index(app.config, app.instance_path)
         assert current is not warm and any("partner kiosk" in c.text for c in current.chunks)
+
+
+def test_an_unchanged_index_costs_one_query_per_job(sqlite_app):
+    from sqlalchemy import event
+
+    from worker.agent.retrieval import load_index
+
+    app = sqlite_app
+    with app.app_context():
+        first = load_index(app.config, app.instance_path)
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert load_index(app.config, app.instance_path) is first
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1 and "max(content_revisions.id)" in statements[0].lower()
