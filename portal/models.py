@@ -583,6 +583,7 @@ class EmailOutbox(db.Model):
 __all__ = [
     "ActionDecision",
     "ActionLog",
+    "ContentRevision",
     "ActorKind",
     "AgentRun",
     "AuthorKind",
@@ -646,3 +647,24 @@ class HelpSuggestionClick(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ContentRevision(db.Model):
+    """One saved version of a policy template or a help article, written by an admin in the portal.
+
+    Append-only: the newest row of a (kind, key, language) is the current text (a revert adds a row),
+    so the highest id is a cheap version number for everything that caches the texts.
+    """
+
+    __tablename__ = "content_revisions"
+    __table_args__ = (Index("ix_content_revisions_lookup", "kind", "key", "language", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "policy" or "article"
+    key: Mapped[str] = mapped_column(String(80))  # policy stem or article slug
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    markdown: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship()

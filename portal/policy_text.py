@@ -8,6 +8,7 @@ No Flask here: the worker calls it with limits built by portal.config.policy_lim
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,11 +68,21 @@ def policy_paths(policies_dir: str | Path) -> list[Path]:
     return sorted(Path(policies_dir).glob("*.md"))
 
 
-def read_policy(path: str | Path, limits: PolicyLimits) -> str:
-    """The rendered text of one policy file."""
-    return render_policy(Path(path).read_text(encoding="utf-8"), limits)
+def policy_source(path: str | Path, overrides: Mapping[str, str] | None = None) -> str:
+    """One policy's template text: the admin-edited revision in `overrides` (stem → text), else the file."""
+    path = Path(path)
+    if overrides and path.stem in overrides:
+        return overrides[path.stem]
+    return path.read_text(encoding="utf-8")
 
 
-def policy_documents(policies_dir: str | Path, limits: PolicyLimits) -> dict[str, str]:
+def read_policy(path: str | Path, limits: PolicyLimits, overrides: Mapping[str, str] | None = None) -> str:
+    """The rendered text of one policy (its latest revision when `overrides` holds one, else the file)."""
+    return render_policy(policy_source(path, overrides), limits)
+
+
+def policy_documents(
+    policies_dir: str | Path, limits: PolicyLimits, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Every policy of a folder rendered with `limits`: file stem → markdown, in file-name order."""
-    return {path.stem: read_policy(path, limits) for path in policy_paths(policies_dir)}
+    return {path.stem: read_policy(path, limits, overrides) for path in policy_paths(policies_dir)}

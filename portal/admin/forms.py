@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal.models import Role
+
+MAX_CONTENT_CHARS = 100_000  # far above the longest policy; keeps a pasted blob out of the table
 
 
 class StaffUserForm(FlaskForm):
@@ -27,3 +29,11 @@ class StaffUserForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     submit = SubmitField("Go")
+
+
+class ContentEditForm(FlaskForm):
+    """A policy template or help article's markdown; Preview renders it, Save adds a revision."""
+
+    markdown = TextAreaField("Markdown", validators=[DataRequired(), Length(max=MAX_CONTENT_CHARS)])
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")

@@ -18,7 +18,8 @@ from portal.config import policy_limits
 from portal.extensions import db
 from portal.mailer.account_mail import send_password_reset
 from portal.models import ActionDecision, Role, User
-from portal.policy_text import read_policy
+from portal.policy_text import render_policy
+from portal.services import content
 from portal.services.audit import Actor, log_action
 from portal.services.help_center import help_metrics
 
@@ -56,7 +57,7 @@ def users():
             with new_account_transaction():
                 user = create_user(form.email.data, form.name.data, form.password.data, Role(form.role.data))
                 db.session.flush()
-                _log_admin("admin.user_create", f"{user.role} {user.email}")
+                log_admin("admin.user_create", f"{user.role} {user.email}")
         except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -84,7 +85,7 @@ def set_active(user_id: int, change: str):
         flash("A closed account stays closed.", "danger")
         return redirect(url_for("admin.users"))
     user.active = change == "activate"
-    _log_admin(f"admin.user_{change}", user.email)
+    log_admin(f"admin.user_{change}", user.email)
     db.session.commit()
     flash(f"{user.email} is {'active' if user.active else 'deactivated'}.", "success")
     return redirect(url_for("admin.users"))
@@ -102,13 +103,13 @@ def send_reset_link(user_id: int):
         flash("No reset link for a deactivated or closed account: the link would not work.", "danger")
         return redirect(url_for("admin.users"))
     send_password_reset(user)  # an outbox row: sent by the email job after this commit
-    _log_admin("admin.password_reset_sent", f"reset link sent by {current_user.name}", customer_id=user.id)
+    log_admin("admin.password_reset_sent", f"reset link sent by {current_user.name}", customer_id=user.id)
     db.session.commit()
     flash(f"A password-reset link is on its way to {user.email} (valid for 1 hour).", "success")
     return redirect(url_for("admin.users"))
 
 
-def _log_admin(tool: str, detail: str, **fields) -> None:
+def log_admin(tool: str, detail: str, **fields) -> None:
     log_action(
         Actor.staff(current_user.id, current_user.name),
         tool,
@@ -144,9 +145,18 @@ def policy_stems() -> list[str]:
 
 def policy_markdown(stem: str) -> str | None:
     """The markdown these pages (and the help center) show for one policy; None when there is none."""
-    path = _policy_files().get(stem)  # only names listed from the folder: no path traversal
+    source = policy_template(stem)
     # The text the customer and the agent read: the template rendered with the configured limits.
-    return None if path is None else read_policy(path, policy_limits(current_app.config))
+    return None if source is None else render_policy(source, policy_limits(current_app.config))
+
+
+def policy_template(stem: str) -> str | None:
+    """A policy's template text: its latest revision, else its file; None for an unknown name."""
+    path = _policy_files().get(stem)  # only names listed from the folder: no path traversal
+    if path is None:
+        return None
+    edited = content.latest_text(content.POLICY, stem)
+    return edited if edited is not None else path.read_text(encoding="utf-8")
 
 
 def render_markdown(source: str) -> Markup:
@@ -171,7 +181,7 @@ def rebuild_index():
     if not ButtonForm().validate_on_submit():
         abort(400)
     queue.enqueue(queue.REBUILD_POLICY_INDEX, queue=queue.AGENT_QUEUE)
-    _log_admin("admin.rebuild_policy_index", "queued")
+    log_admin("admin.rebuild_policy_index", "queued")
     db.session.commit()
     flash(
         "Rebuilding the policy index in the background; the agent uses the new one when it is ready.",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from portal.admin import routes as admin_pages
 from portal.admin.routes import markdown_title
+from portal.services import content
 
 LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"
@@ -68,7 +69,9 @@ def load_articles(help_dir: str | Path, language: str) -> dict[str, Article]:
     search can tell at a glance that its index is current.
     """
     policies = tuple((stem, admin_pages.policy_markdown(stem) or "") for stem in admin_pages.policy_stems())
-    key, signature = (str(help_dir), language), (_files_signature(Path(help_dir)), policies)
+    # The content version: an admin's saved article revision shows at once, without touching files.
+    version = content.content_version()
+    key, signature = (str(help_dir), language), (_files_signature(Path(help_dir)), policies, version)
     cached = _loaded.get(key)
     if cached is not None and cached[0] == signature:
         return cached[1]
@@ -97,13 +100,44 @@ def content_hash(articles: dict[str, Article]) -> str:
 
 def _faq(help_dir: Path, language: str) -> list[Article]:
     english = sorted(help_dir.glob("*.md"))
+    edited = content.latest_texts(content.ARTICLE, language)
+    edited_en = edited if language == DEFAULT_LANGUAGE else content.latest_texts(content.ARTICLE)
     articles = []
     for path in english:
-        translated = help_dir / language / path.name
-        source = translated if language != DEFAULT_LANGUAGE and translated.is_file() else path
-        lang = language if source is translated else DEFAULT_LANGUAGE
-        articles.append(parse_article(path.stem, source.read_text(encoding="utf-8"), lang))
+        text, lang = article_source(help_dir, path.stem, language, edited, edited_en)
+        articles.append(parse_article(path.stem, text, lang))
     return articles
+
+
+def faq_slugs(help_dir: str | Path) -> list[str]:
+    """The FAQ articles' slugs (English file stems), sorted."""
+    return [path.stem for path in sorted(Path(help_dir).glob("*.md"))]
+
+
+def article_source(
+    help_dir: str | Path,
+    slug: str,
+    language: str,
+    edited: dict[str, str] | None = None,
+    edited_en: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """(file text with front matter, its language): the language's revision, else its file, else English's.
+
+    The slug must be one of `faq_slugs` (the caller checks): it is never used to build a path unchecked.
+    """
+    help_dir = Path(help_dir)
+    if edited is None:
+        edited = content.latest_texts(content.ARTICLE, language)
+    if slug in edited:
+        return edited[slug], language
+    translated = help_dir / language / f"{slug}.md"
+    if language != DEFAULT_LANGUAGE and translated.is_file():
+        return translated.read_text(encoding="utf-8"), language
+    if edited_en is None:
+        edited_en = content.latest_texts(content.ARTICLE)
+    if slug in edited_en:
+        return edited_en[slug], DEFAULT_LANGUAGE
+    return (help_dir / f"{slug}.md").read_text(encoding="utf-8"), DEFAULT_LANGUAGE
 
 
 def parse_article(slug: str, text: str, language: str) -> Article:

@@ -200,6 +200,24 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/admin/policies/nope", expect()),
     ],
     ("admin.rebuild_index", "POST"): [Case("/admin/policies/rebuild", admin(302))],
+    ("admin.articles", "GET"): [Case("/admin/articles", admin())],
+    ("admin.edit_content", "GET"): [
+        Case("/admin/policies/refunds/edit", admin()),
+        Case("/admin/articles/refunds/edit?lang=fr", admin()),
+        Case("/admin/policies/nope/edit", expect()),
+        Case("/admin/articles/refunds/edit?lang=xx", expect()),
+    ],
+    ("admin.edit_content", "POST"): [
+        # Preview only: nothing is saved, so the other cases see the files' text.
+        Case("/admin/policies/refunds/edit", admin(), {"markdown": "# Refunds", "preview": "Preview"}),
+        Case("/admin/articles/refunds/edit", admin(400), {"markdown": "---\ntitle: X\n---", "save": "Save"}),
+    ],
+    ("admin.content_history", "GET"): [
+        Case("/admin/policies/refunds/history", admin()),
+        Case("/admin/articles/refunds/history?lang=de", admin()),
+        Case("/admin/articles/nope/history", expect()),
+    ],
+    ("admin.revert_content", "POST"): [Case("/admin/policies/refunds/revert/999999", expect())],
     ("mailer.failed_email", "GET"): [Case("/admin/email", admin())],
     ("mailer.retry_failed_email", "POST"): [Case("/admin/email/retry", admin(302))],
     ("mailer.feedback", "GET"): [Case("/feedback/not-a-real-token", public(400))],

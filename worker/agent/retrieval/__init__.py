@@ -4,7 +4,9 @@
     passages = index.search("Do you ship internationally?", k=3)
 
 The index lives in `<instance>/policy_index/` and rebuilds itself when the policies, the policy
-limits they are rendered with (portal.policy_text) or the embedder change.
+limits they are rendered with (portal.policy_text) or the embedder change. A policy's text is its latest
+admin-edited revision, else its file (portal.services.content): every job asks the database for the
+content version (one primary-key lookup) and rebuilds/reloads when an admin saved a revision.
 `flask --app wsgi agent index` calls `build_index` to build it ahead of time.
 """
 
@@ -16,6 +18,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from flask import has_app_context
 
 from portal.config import policy_limits
 from worker.agent.retrieval.chunking import Chunk, chunk_markdown, load_policy_chunks, policies_hash
@@ -45,8 +49,8 @@ logger = logging.getLogger(__name__)
 INDEX_DIRNAME = "policy_index"
 
 _lock = threading.Lock()
-# index_dir -> (manifest stat signature, policies hash, embedder name, index)
-_cache: dict[str, tuple[tuple[int, int] | None, str, str, PolicyIndex]] = {}
+# index_dir -> (manifest stat signature, policies hash, embedder name, content version, overrides, index)
+_cache: dict[str, tuple[Any, ...]] = {}
 
 
 def get_embedder(config: Mapping[str, Any]) -> Embedder:
@@ -70,31 +74,61 @@ def build_index(config: Mapping[str, Any], instance_path: str | Path, force: boo
     embedder = get_embedder(config)
     target = index_dir(instance_path)
     limits = policy_limits(config)
+    overrides = policy_overrides()
     if force:
-        index = PolicyIndex.build(config["POLICIES_DIR"], embedder, limits=limits)
+        index = PolicyIndex.build(config["POLICIES_DIR"], embedder, limits=limits, overrides=overrides)
         index.save(target)
     else:
-        index = PolicyIndex.load_or_build(config["POLICIES_DIR"], target, embedder, limits=limits)
+        index = PolicyIndex.load_or_build(
+            config["POLICIES_DIR"], target, embedder, limits=limits, overrides=overrides
+        )
     with _lock:
         _cache.pop(str(target), None)
     return index
 
 
 def load_index(config: Mapping[str, Any], instance_path: str | Path) -> PolicyIndex:
-    """The process-wide index: loaded once, reloaded when the manifest or the policies change."""
+    """The process-wide index: loaded once, reloaded when the manifest or the policies change.
+
+    The policies change with their files or with an admin's revision: the content version (one query)
+    says whether the cached revision texts are still current, so an unchanged database costs no more.
+    """
     policies_dir = config["POLICIES_DIR"]
     target = index_dir(instance_path)
     embedder_name = _embedder_name(config)
     limits = policy_limits(config)
+    version = current_content_version()
     with _lock:
         cached = _cache.get(str(target))
+        overrides = cached[4] if cached and cached[3] == version else policy_overrides()
         signature = _manifest_signature(target)
-        corpus_hash = policies_hash(policies_dir, limits)
-        if cached and cached[:3] == (signature, corpus_hash, embedder_name):
-            return cached[3]
-        index = PolicyIndex.load_or_build(policies_dir, target, get_embedder(config), limits=limits)
-        _cache[str(target)] = (_manifest_signature(target), corpus_hash, index.embedder.name, index)
+        corpus_hash = policies_hash(policies_dir, limits, overrides)
+        if cached and cached[:4] == (signature, corpus_hash, embedder_name, version):
+            return cached[5]
+        index = PolicyIndex.load_or_build(
+            policies_dir, target, get_embedder(config), limits=limits, overrides=overrides
+        )
+        signature = _manifest_signature(target)
+        _cache[str(target)] = (signature, corpus_hash, index.embedder.name, version, overrides, index)
         return index
+
+
+def current_content_version() -> int | None:
+    """The revisions' version, or None outside an app (a bench script): then only the files count."""
+    if not has_app_context():
+        return None
+    from portal.services.content import content_version
+
+    return content_version()
+
+
+def policy_overrides() -> dict[str, str]:
+    """stem → the latest admin-edited template text; nothing outside an app."""
+    if not has_app_context():
+        return {}
+    from portal.services.content import POLICY, latest_texts
+
+    return latest_texts(POLICY)
 
 
 def clear_cache() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,23 +47,32 @@ def policy_files(policies_dir: str | Path) -> list[Path]:
     return policy_paths(policies_dir)
 
 
-def policies_hash(policies_dir: str | Path, limits: PolicyLimits | None = None) -> str:
-    """A sha256 over every policy file's name and rendered text (plus the chunker version)."""
+def policies_hash(
+    policies_dir: str | Path, limits: PolicyLimits | None = None, overrides: Mapping[str, str] | None = None
+) -> str:
+    """A sha256 over every policy's name and rendered text (plus the chunker version).
+
+    `overrides` (stem → template text) are the admin-edited revisions that replace their files.
+    """
     digest = hashlib.sha256(f"chunker:{CHUNKER_VERSION}\n".encode())
     for path in policy_files(policies_dir):
-        data = read_policy(path, limits or PolicyLimits()).encode()
+        data = read_policy(path, limits or PolicyLimits(), overrides).encode()
         digest.update(f"{path.name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
 
 
 def load_policy_chunks(
-    policies_dir: str | Path, max_chars: int = MAX_CHARS, limits: PolicyLimits | None = None
+    policies_dir: str | Path,
+    max_chars: int = MAX_CHARS,
+    limits: PolicyLimits | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> list[Chunk]:
-    """Chunk every `*.md` file of a directory rendered with `limits` (defaults), in file-name order."""
+    """Chunk every policy of a directory rendered with `limits` (defaults), in file-name order."""
     chunks: list[Chunk] = []
     for path in policy_files(policies_dir):
-        chunks.extend(chunk_markdown(path.stem, read_policy(path, limits or PolicyLimits()), max_chars))
+        text = read_policy(path, limits or PolicyLimits(), overrides)
+        chunks.extend(chunk_markdown(path.stem, text, max_chars))
     return chunks
 
 

@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,12 +95,16 @@ class PolicyIndex:
         embedder: Embedder,
         index_factory: str = "Flat",
         limits: PolicyLimits | None = None,
+        overrides: Mapping[str, str] | None = None,
     ) -> PolicyIndex:
-        """Chunk and embed every policy file of `policies_dir`, rendered with `limits` (defaults)."""
-        chunks = load_policy_chunks(policies_dir, limits=limits)
+        """Chunk and embed every policy of `policies_dir`, rendered with `limits` (defaults).
+
+        `overrides` (stem → template text) are the admin-edited revisions that replace their files.
+        """
+        chunks = load_policy_chunks(policies_dir, limits=limits, overrides=overrides)
         if not chunks:
             raise ValueError(f"no policy chunks found in {policies_dir}")
-        corpus_hash = policies_hash(policies_dir, limits)
+        corpus_hash = policies_hash(policies_dir, limits, overrides)
         return cls.from_chunks(chunks, embedder, index_factory, corpus_hash=corpus_hash)
 
     @classmethod
@@ -127,10 +131,12 @@ class PolicyIndex:
         embedder: Embedder,
         index_factory: str = "Flat",
         limits: PolicyLimits | None = None,
+        overrides: Mapping[str, str] | None = None,
     ) -> PolicyIndex:
         """Load the saved index, rebuilding it first if policies, limits, chunker or embedder changed."""
         manifest = read_manifest(index_dir)
-        if is_current(manifest, policies_hash(policies_dir, limits), embedder.name, index_factory):
+        corpus_hash = policies_hash(policies_dir, limits, overrides)
+        if is_current(manifest, corpus_hash, embedder.name, index_factory):
             try:
                 return cls.load(index_dir, embedder)
             except (OSError, RuntimeError, KeyError, ValueError):
@@ -138,7 +144,7 @@ class PolicyIndex:
                 logger.warning("policy index in %s is unreadable; rebuilding", index_dir, exc_info=True)
         logger.info("building policy index in %s with %s", index_dir, embedder.name)
         started = time.perf_counter()
-        built = cls.build(policies_dir, embedder, index_factory, limits)
+        built = cls.build(policies_dir, embedder, index_factory, limits, overrides)
         built.save(index_dir)
         logger.info(
             "policy index built: %d chunks in %.2fs", len(built.chunks), time.perf_counter() - started
