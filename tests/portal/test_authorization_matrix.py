@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Order, Refund, Role, Ticket, User, UserAddress
+from portal.models import ContentRevision, Order, Refund, Role, Ticket, User, UserAddress
 from tests.conftest import base_config, make_app, truncate_all
 
 ANON, A, B, STAFF, ADMIN = "anonymous", "customer A", "customer B", "staff", "admin"
@@ -217,7 +218,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/admin/articles/refunds/history?lang=de", admin()),
         Case("/admin/articles/nope/history", expect()),
     ],
-    ("admin.revert_content", "POST"): [Case("/admin/policies/refunds/revert/999999", expect())],
+    ("admin.revert_content", "POST"): [
+        Case("/admin/policies/privacy/revert/{revision}", admin(302)),
+        Case("/admin/policies/refunds/revert/999999", expect()),
+    ],
     ("mailer.failed_email", "GET"): [Case("/admin/email", admin())],
     ("mailer.retry_failed_email", "POST"): [Case("/admin/email/retry", admin(302))],
     ("mailer.feedback", "GET"): [Case("/feedback/not-a-real-token", public(400))],
@@ -252,6 +256,7 @@ class World:
     victim_id: int
     b_address: int
     b_spare_address: int
+    revision: int
 
     def fill(self, text: str) -> str:
         return text.format(**self.__dict__)
@@ -288,6 +293,10 @@ def build_world() -> World:
     home = UserAddress(user_id=users[B], label="Home", address="1 Secret Lane, 10115 Berlin", is_default=True)
     spare = UserAddress(user_id=users[B], label="Spare", address="2 Spare Lane, 10115 Berlin")
     db.session.add_all([home, spare])
+    # A revision of the privacy policy with the file's own text: reverting to it changes nothing others read.
+    privacy = Path(__file__).resolve().parents[2] / "policies" / "privacy.md"
+    revision = ContentRevision(kind="policy", key="privacy", markdown=privacy.read_text(encoding="utf-8"))
+    db.session.add(revision)
     db.session.commit()
     return World(
         users,
@@ -299,6 +308,7 @@ def build_world() -> World:
         victim.id,
         home.id,
         spare.id,
+        revision.id,
     )
 
 
