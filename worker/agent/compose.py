@@ -183,12 +183,12 @@ def compose(
     if localized is not None:
         return Composed(reply=redact(localized, items=items), citations=citations)
     if result.reply:
-        parts = [result.reply.strip(), *([line for line in [rule(cited[0])] if line] if cited else [])]
+        parts = [result.reply.strip(), *_rule_lines(cited)]
     else:
         parts = write_body(ctx, result, outcomes, cited)
         timing = refund_timing(outcomes, find)
         if timing is not None:
-            parts += [line for line in [rule(timing, lead="As for timing")] if line]
+            parts += _rule_lines([timing], lead="As for timing")
             citations.append(timing.passage)
     closing = (
         None if result.action == "clarify" or ctx.triage.intent == "greeting" else _closing(result, outcomes)
@@ -230,12 +230,12 @@ def write_body(
     if not said:
         return [
             "I've looked into your request.",
-            *([line for line in [rule(cited[0])] if line] if cited else []),
+            *_rule_lines(cited),
         ]
     main = said[-1]
     parts = [outcome_text(ctx, main, said)]
     if main.reason_code != "order_not_found" and cited and main.tool in _RULED_TOOLS:
-        parts += [line for line in [rule(cited[0])] if line]
+        parts += _rule_lines(cited)
     return parts
 
 
@@ -282,6 +282,12 @@ def answer_parts(cited: Cited) -> list[str]:
     title = POLICY_TITLES.get(passage.policy, f"{passage.policy} policy")
     answer = excerpt(passage, cited.query + synonyms(cited.query), ANSWER_MAX, min_share=0.34, bullets=True)
     return [answer, f"That's from our {title}, under \u201c{passage.heading}\u201d."]
+
+
+def _rule_lines(cited: Sequence[Cited], lead: str | None = None) -> list[str]:
+    """The first cited passage's rule as a paragraph list: empty when nothing is cited or it reads badly."""
+    line = rule(cited[0], lead) if cited else None
+    return [line] if line else []
 
 
 def rule(cited: Cited, lead: str | None = None) -> str | None:

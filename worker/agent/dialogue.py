@@ -13,12 +13,15 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from tools import OrderSnapshot
+from worker.agent.backends.base import TOOL_ACTIONS
+from worker.agent.context import TicketSnapshot, mentioned_orders
 from worker.agent.nlu import Triage, extract_order_numbers, item_mentions
+from worker.agent.nlu.injection import strip_instructions
 
 # A follow-up is a new request of its own when the classifier is this sure and it is not just an answer.
 _NEW_REQUEST_CONFIDENCE = 0.9
@@ -206,3 +209,59 @@ def is_new_request(answer_triage: Triage, answer: str, pending: PendingQuestion)
 def continue_request(triage: Triage, pending: PendingQuestion) -> Triage:
     """The clarified request's action and intent, with what the answer itself adds (reasons, orders)."""
     return replace(triage, action=pending.action, intent=pending.intent or triage.intent, confidence=1.0)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The text and triage a turn is decided on, and the open question it answers."""
+
+    text: str
+    triage: Triage
+    pending: PendingQuestion | None = None
+    answered_order: str | None = None
+    earlier: dict[str, Any] | None = None  # the earlier action a follow-up question asks about
+
+    def trace(self) -> dict[str, Any]:
+        if self.earlier is not None:
+            return {"asks_about": self.earlier.get("action"), "picked": self.answered_order}
+        if self.pending is None:
+            return {"picked": self.answered_order} if self.answered_order else {}
+        return {
+            "answers": self.pending.asked,
+            "keeps_action": self.pending.action,
+            "picked": self.answered_order,
+        }
+
+
+def follow_up(
+    snapshot: TicketSnapshot,
+    clean: Callable[[str], str],
+    read: Callable[[str], Triage],
+    triage: Triage,
+    text: str,
+) -> FollowUp:
+    """What a message means after earlier turns: the answer to the agent's open question (the
+    clarified request keeps its action), a question about what the agent already did, or a request
+    about the order the last answer concerned ("can you cancel it then?")."""
+    customer = snapshot.customer_messages()
+    if not customer or not any(m.author == "agent" for m in snapshot.messages):
+        return FollowUp(text, triage)
+    latest = strip_instructions(clean(customer[-1]))[0]
+    pending = pending_question(snapshot.messages)
+    if pending is not None:
+        alone = read(latest)
+        if is_new_request(alone, latest, pending):
+            return FollowUp(latest, alone)
+        picked = chosen_option(latest, pending, snapshot.orders) or pending.order
+        return FollowUp(text, continue_request(triage, pending), pending, picked)
+    earlier = earlier_action_asked_about(latest, ticket_actions(snapshot.messages))
+    if earlier is not None:
+        intent = "track_refund" if earlier["action"] == "refund" else "track_order"
+        asked = replace(triage, action="order_status", intent=intent, confidence=1.0)
+        return FollowUp(text, asked, answered_order=earlier["order"], earlier=earlier)
+    order, action = previous_order(snapshot.messages)
+    if order is None or mentioned_orders(latest) and triage.action != "clarify":
+        return FollowUp(text, triage)
+    if triage.action == "clarify" and action in TOOL_ACTIONS and mentioned_orders(latest):
+        return FollowUp(text, replace(triage, action=action, confidence=1.0))  # "and B2102?"
+    return FollowUp(text, triage, answered_order=order if refers_back(latest) else None)

@@ -29,7 +29,7 @@ from worker.agent.backends import (
     get_backend,
 )
 from worker.agent.compose import CLOSING, POLICY_TITLES, compose
-from worker.agent.context import TicketSnapshot, build_context, mentioned_orders, redactor, triage_text
+from worker.agent.context import TicketSnapshot, build_context, redactor, triage_text
 from worker.agent.escalation import EscalationRules, rule_reasons
 from worker.agent.nlu import Triage
 from worker.agent.nlu.injection import strip_instructions
@@ -122,7 +122,7 @@ def run_agent(
         entry["output"] = {"text": text, "instructions_ignored": ignored}
     with tracer.step("triage", {"text": text}) as entry:
         triage = backend.triage(text)
-        turn = follow_up(snapshot, clean, backend, triage, text)
+        turn = dialogue.follow_up(snapshot, clean, backend.triage, triage, text)
         text, triage = turn.text, turn.triage
         entry["output"] = triage_summary(triage) | turn.trace()
     index, passages = retrieve(tracer, config, instance_path, text)
@@ -195,56 +195,6 @@ def passage_finder(index):
         return Citation(chunk.policy, chunk.heading, chunk.text) if chunk else None
 
     return find
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """The text and triage a turn is decided on, and the open question it answers."""
-
-    text: str
-    triage: Triage
-    pending: dialogue.PendingQuestion | None = None
-    answered_order: str | None = None
-    earlier: dict[str, Any] | None = None  # the earlier action a follow-up question asks about
-
-    def trace(self) -> dict[str, Any]:
-        if self.earlier is not None:
-            return {"asks_about": self.earlier.get("action"), "picked": self.answered_order}
-        if self.pending is None:
-            return {"picked": self.answered_order} if self.answered_order else {}
-        return {
-            "answers": self.pending.asked,
-            "keeps_action": self.pending.action,
-            "picked": self.answered_order,
-        }
-
-
-def follow_up(snapshot: TicketSnapshot, clean, backend, triage: Triage, text: str) -> FollowUp:
-    """What a message means after earlier turns: the answer to the agent's open question (the
-    clarified request keeps its action), a question about what the agent already did, or a request
-    about the order the last answer concerned ("can you cancel it then?")."""
-    customer = snapshot.customer_messages()
-    if not customer or not any(m.author == "agent" for m in snapshot.messages):
-        return FollowUp(text, triage)
-    latest = strip_instructions(clean(customer[-1]))[0]
-    pending = dialogue.pending_question(snapshot.messages)
-    if pending is not None:
-        alone = backend.triage(latest)
-        if dialogue.is_new_request(alone, latest, pending):
-            return FollowUp(latest, alone)
-        picked = dialogue.chosen_option(latest, pending, snapshot.orders) or pending.order
-        return FollowUp(text, dialogue.continue_request(triage, pending), pending, picked)
-    earlier = dialogue.earlier_action_asked_about(latest, dialogue.ticket_actions(snapshot.messages))
-    if earlier is not None:
-        intent = "track_refund" if earlier["action"] == "refund" else "track_order"
-        asked = replace(triage, action="order_status", intent=intent, confidence=1.0)
-        return FollowUp(text, asked, answered_order=earlier["order"], earlier=earlier)
-    order, action = dialogue.previous_order(snapshot.messages)
-    if order is None or mentioned_orders(latest) and triage.action != "clarify":
-        return FollowUp(text, triage)
-    if triage.action == "clarify" and action in TOOL_ACTIONS and mentioned_orders(latest):
-        return FollowUp(text, replace(triage, action=action, confidence=1.0))  # "and B2102?"
-    return FollowUp(text, triage, answered_order=order if dialogue.refers_back(latest) else None)
 
 
 def triage_summary(triage: Triage) -> dict[str, Any]:

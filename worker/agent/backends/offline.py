@@ -183,12 +183,9 @@ def replacement_follow_up(ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
 
 
 def choose_refunded_order(ctx: AgentContext) -> tuple[str | None, list[OrderSnapshot]]:
-    """The order named, picked, or the only one with money refunded (or the only order)."""
-    if ctx.mentioned_orders:
-        own = [n for n in ctx.mentioned_orders if ctx.own_order(n) is not None]
-        return (own or list(ctx.mentioned_orders))[0], []
-    if ctx.answered_order or ctx.ticket_order:
-        return ctx.answered_order or ctx.ticket_order, []
+    """The order named, else the only one with money paid back (or the only order)."""
+    if (number := named_order(ctx)) is not None:
+        return number, []
     refunded = [o for o in ctx.orders if o.refunded_total > 0 or o.status in ("refunded", "cancelled")]
     if len(refunded) == 1:
         return refunded[0].number, []
@@ -239,8 +236,7 @@ _HOW_TO_TOPICS = {
 def _how_to_without_order(ctx: AgentContext) -> bool:
     action = ctx.triage.action
     asks = _HOW_TO.search(ctx.text) or ctx.text.rstrip().endswith("?")
-    named = ctx.mentioned_orders or ctx.ticket_order or ctx.answered_order
-    if action not in _HOW_TO_TOPICS or not asks or named:
+    if action not in _HOW_TO_TOPICS or not asks or named_order(ctx) is not None:
         return False
     return not any(o.status in _FITTING_STATUSES[action] for o in ctx.orders)
 
@@ -276,15 +272,19 @@ def act(ctx: AgentContext, toolbox: Toolbox, action: str) -> BackendResult:
     )
 
 
-def choose_order(ctx: AgentContext, action: str) -> tuple[str | None, list[OrderSnapshot]]:
-    """(order number, candidates): named in the text, else picked in the form, else the one that fits."""
+def named_order(ctx: AgentContext) -> str | None:
+    """The order the customer pointed at: written in the text (their own first), chosen in answer to
+    the agent's question or meant by "it", else picked in the ticket form."""
     if ctx.mentioned_orders:
         own = [n for n in ctx.mentioned_orders if ctx.own_order(n) is not None]
-        return (own or list(ctx.mentioned_orders))[0], []
-    if ctx.answered_order:
-        return ctx.answered_order, []
-    if ctx.ticket_order:
-        return ctx.ticket_order, []
+        return (own or list(ctx.mentioned_orders))[0]
+    return ctx.answered_order or ctx.ticket_order
+
+
+def choose_order(ctx: AgentContext, action: str) -> tuple[str | None, list[OrderSnapshot]]:
+    """(order number, candidates): the one named, else the only one that fits the action."""
+    if (number := named_order(ctx)) is not None:
+        return number, []
     fitting = [o for o in ctx.orders if o.status in _FITTING_STATUSES[action]]
     named_items = [o for o in fitting if item_mentions(ctx.text, [i.name for i in o.items])]
     fitting = named_items or fitting
