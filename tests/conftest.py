@@ -51,6 +51,19 @@ def make_app(database_uri: str, tmp_path: Path, **extra):
     return app
 
 
+def rate_limited_demo_app(tmp_path: Path, **limits):
+    """A SQLite app with rate limiting on, the demo data seeded and the limiter's counters cleared."""
+    from portal.demo import seed_demo
+    from portal.extensions import limiter
+
+    app = make_app(f"sqlite:///{tmp_path / 'limited.db'}", tmp_path, RATELIMIT_ENABLED=True, **limits)
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+    limiter.reset()
+    return app
+
+
 # --- Postgres -------------------------------------------------------------------------------------------
 
 

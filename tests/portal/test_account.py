@@ -145,20 +145,10 @@ def test_reset_ends_every_session(demo):
 
 
 def test_reset_requests_are_rate_limited_per_address(tmp_path):
-    from portal.demo import seed_demo
     from portal.extensions import limiter
-    from tests.conftest import make_app
+    from tests.conftest import rate_limited_demo_app
 
-    app = make_app(
-        f"sqlite:///{tmp_path / 'reset.db'}",
-        tmp_path,
-        RATELIMIT_ENABLED=True,
-        RESET_RATE_LIMIT="2 per minute",
-    )
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-    limiter.reset()
+    app = rate_limited_demo_app(tmp_path, RESET_RATE_LIMIT="2 per minute")
     try:
         codes = [
             app.test_client().post("/auth/forgot", data={"email": CASEY}, environ_base={"REMOTE_ADDR": ip})
@@ -348,20 +338,10 @@ def test_settings_forms_need_a_csrf_token(customer, demo):
 
 
 def test_current_password_checks_are_throttled(tmp_path):
-    from portal.demo import seed_demo
     from portal.extensions import limiter
-    from tests.conftest import make_app
+    from tests.conftest import rate_limited_demo_app
 
-    app = make_app(
-        f"sqlite:///{tmp_path / 'guess.db'}",
-        tmp_path,
-        RATELIMIT_ENABLED=True,
-        LOGIN_RATE_LIMIT="3 per minute",
-    )
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-    limiter.reset()
+    app = rate_limited_demo_app(tmp_path, LOGIN_RATE_LIMIT="3 per minute")
     try:
         client = app.test_client()
         login(client, CASEY)

@@ -110,20 +110,10 @@ def test_login_follows_a_local_next(client, seeded):
 
 
 def test_login_is_throttled(tmp_path):
-    from portal.demo import seed_demo
     from portal.extensions import limiter
-    from tests.conftest import make_app
+    from tests.conftest import rate_limited_demo_app
 
-    app = make_app(
-        f"sqlite:///{tmp_path / 'throttle.db'}",
-        tmp_path,
-        RATELIMIT_ENABLED=True,
-        LOGIN_RATE_LIMIT="3 per minute",
-    )
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-    limiter.reset()
+    app = rate_limited_demo_app(tmp_path, LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     codes = [
         client.post(

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from portal.extensions import db, limiter
-from tests.conftest import make_app
+from portal.extensions import limiter
+from tests.conftest import rate_limited_demo_app
 
 WRONG = "wrong-password"
 
@@ -16,21 +16,10 @@ WRONG = "wrong-password"
 def throttled(tmp_path, monkeypatch):
     from werkzeug.security import generate_password_hash
 
-    from portal.demo import seed_demo
-
     monkeypatch.setattr(
         "portal.models.generate_password_hash", lambda pw: generate_password_hash(pw, "pbkdf2:sha256:1")
     )
-    app = make_app(
-        f"sqlite:///{tmp_path / 'throttle.db'}",
-        tmp_path,
-        RATELIMIT_ENABLED=True,
-        LOGIN_RATE_LIMIT="3 per minute",
-    )
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-    limiter.reset()
+    app = rate_limited_demo_app(tmp_path, LOGIN_RATE_LIMIT="3 per minute")
     yield app
     limiter.reset()
 
