@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Order, Ticket
+from tools.invoice import has_invoice
 
 
 def own_order_or_404(number: str) -> Order:
@@ -17,6 +18,14 @@ def own_order_or_404(number: str) -> Order:
         select(Order).where(Order.number == number, Order.customer_id == current_user.id)
     )
     if order is None:
+        abort(404)
+    return order
+
+
+def own_invoiced_order_or_404(number: str) -> Order:
+    """The customer's own order when it has an invoice (the invoice tool's rule), else 404."""
+    order = own_order_or_404(number)
+    if not has_invoice(order.status):
         abort(404)
     return order
 

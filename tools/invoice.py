@@ -18,6 +18,12 @@ MODEL_ARGS = {
 }
 
 
+def has_invoice(status: str) -> bool:
+    """Whether an order in this status has an invoice: every paid order; a cancelled one was never
+    charged in the end (the full amount went back), so it has none."""
+    return status != "cancelled"
+
+
 def invoice_path(order_number: str) -> str:
     """The portal page that shows (and prints) an order's invoice."""
     return f"/orders/{order_number}/invoice"
@@ -42,8 +48,7 @@ def invoice(
     """
     if not owned(order, customer_id):
         return order_not_found("invoice", order_number, POLICY)
-    if order.status == "cancelled":
-        # Cancelled orders were never charged in the end (the full amount went back): no invoice.
+    if not has_invoice(order.status):
         text = f"Order {order.number} was cancelled, so there is no invoice for it."
         return Refusal("invoice", "not_invoiced", text, POLICY, order.number)
     path = invoice_path(order.number)

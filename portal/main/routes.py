@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.access import own_order_or_404
+from portal.access import own_invoiced_order_or_404, own_order_or_404
 from portal.auth.forms import ResendVerificationForm
 from portal.extensions import db
 from portal.main import bp
@@ -57,9 +57,7 @@ def order_detail(number: str):
 @login_required
 def order_invoice(number: str):
     """The order's invoice, a page made to be printed or saved as PDF from the browser."""
-    order = own_order_or_404(number)
-    if order.status == "cancelled":
-        abort(404)  # never charged in the end: no invoice (the invoice tool says the same)
+    order = own_invoiced_order_or_404(number)
     invoice = invoice_for(order)
     document = build_document(order, invoice, current_app.config)
     return render_template("main/invoice.html", order=order, invoice=document)

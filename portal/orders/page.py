@@ -14,6 +14,7 @@ from portal.services.addresses import default_address
 from portal.services.snapshots import order_snapshot
 from portal.services.tracking import order_actions
 from tools.change_address import too_late
+from tools.invoice import has_invoice
 
 
 def address_form(form: AddressChangeForm | None = None) -> AddressChangeForm:
@@ -30,6 +31,7 @@ def order_page_context(order: Order, form: AddressChangeForm | None = None) -> d
     refusal = too_late(order_snapshot(order))
     return {
         "order": order,
+        "has_invoice": has_invoice(order.status),
         "address_form": address_form(form) if refusal is None else None,
         "address_refusal": refusal.message if refusal is not None else None,
         "actions": order_actions(order, policy_limits(current_app.config)),

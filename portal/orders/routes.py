@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from portal.access import own_order_or_404
-from portal.models import OrderStatus
+from portal.access import own_invoiced_order_or_404, own_order_or_404
 from portal.orders import bp
 from portal.orders.forms import NEW_ADDRESS, AddressChangeForm
 from portal.orders.page import order_page_context
@@ -54,9 +53,7 @@ def _order_page(order, form: AddressChangeForm | None = None) -> str:
 @bp.route("/<number>/invoice.pdf")
 @login_required
 def invoice_pdf(number: str):
-    order = own_order_or_404(number)
-    if order.status == OrderStatus.CANCELLED.value:
-        abort(404)  # never charged: no invoice (the HTML page and the invoice tool say the same)
+    order = own_invoiced_order_or_404(number)
     invoice = invoice_for(order)
     document = build_document(order, invoice, current_app.config)
     filename = f"{invoice.number}.pdf"
