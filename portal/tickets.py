@@ -1,8 +1,8 @@
 """The ticket lifecycle shared by the portal pages, the staff desk, the agent job and the CLI.
 
-Functions add to the session and never commit; callers commit, then call `after_commit_enqueue` work is
-done for them: an agent run requested here is enqueued only once the transaction has committed, so the
-job always finds its rows.
+Functions add to the session and never commit; callers commit. Jobs are registered with
+`enqueue_after_commit` and enqueued only once the transaction has committed (never for a rolled-back
+one), so the job always finds its rows.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from evaluation.scenarios import load_scenarios, run_scenarios
 from portal import create_app, queue
 from portal.accounts import find_user_by_email
 from portal.config import policy_limits
@@ -41,7 +42,6 @@ from worker.agent.backends.mistral import MistralBackend, MistralSettings
 from worker.agent.backends.retry import RetryPolicy, call_with_retries, retry_after_seconds
 from worker.agent.context import build_context, load_ticket, redactor, triage_text
 from worker.agent.nlu import Triage
-from worker.agent.scenarios import load_scenarios, run_scenarios
 from worker.agent.toolbox import ServiceToolbox
 
 PASSAGES = (
