@@ -130,7 +130,8 @@ def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, no
     """Approve or reject a held refund through the service layer (re-checked, locked, idempotent, logged).
 
     The service commits its own transaction; when it decided something new, the customer gets the outcome
-    as a staff message, committed here under the customer's lock too.
+    as a staff message, committed here under the customer's lock too, and by email: an approval sends the
+    refund confirmation (essential, like the agent's), a rejection the staff reply.
     """
     ticket_id, refund_id, staff_id, customer_id = ticket.id, refund.id, staff.id, refund.customer_id
     result = approve_held(refund_id, staff_id) if approve else reject_held(refund_id, staff_id, note)
@@ -146,5 +147,8 @@ def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, no
         )
         ticket.messages.append(message)
         _mark_answered_by(ticket, staff)
-        notify("staff_replied", ticket, message=message)
+        if approve:  # the same essential confirmation the agent's own refunds send, opt-out or not
+            notify("action_done", ticket, action="refund", refund=db.session.get(Refund, refund_id))
+        else:
+            notify("staff_replied", ticket, message=message)
     return result

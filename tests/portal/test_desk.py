@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from portal.extensions import db
-from portal.models import ActionLog, AgentRun, Message, Refund, Ticket, utcnow
+from portal.models import ActionLog, AgentRun, EmailOutbox, Message, Refund, Ticket, utcnow
 from tests.portal.conftest import login, user_id
 
 
@@ -280,11 +280,30 @@ def test_approve_a_held_refund_once(staff, make_ticket, notified, demo):
         assert decisions == ["approved", "note"]
         reference = refund.payment_reference
     assert make_ticket.get(ref).status == "answered"
-    assert notified == [("staff_replied", ref)]
+    assert notified == [("action_done", ref)]
     staff.post("/auth/logout")
     login(staff, "customer@example.com")
     page = staff.get(f"/tickets/{ref}").get_data(as_text=True)
     assert f"Refund of 899.00 USD for order A1007 issued, reference {reference}." in page
+
+
+def test_an_approved_refund_sends_the_refund_confirmation_even_to_customers_without_updates(
+    staff, make_ticket, demo
+):
+    ref = make_ticket(status="escalated", order="A1007")
+    refund_id = make_ticket.held_refund(ref)
+    with demo.app_context():
+        customer = db.session.get(Ticket, make_ticket.get(ref).id).customer
+        customer.email_updates = False
+        db.session.commit()
+    staff.post(f"/desk/tickets/{ref}/refunds/{refund_id}", data={"approve": "Approve"})
+    with demo.app_context():
+        rows = db.session.scalars(select(EmailOutbox).where(EmailOutbox.event != "action_held")).all()
+        reference = db.session.get(Refund, refund_id).payment_reference
+    assert [row.event for row in rows] == ["action_done"]
+    assert rows[0].to_address == "customer@example.com"
+    assert "Your refund of 899.00 USD has been issued." in rows[0].text_body
+    assert reference in rows[0].text_body
 
 
 def test_reject_a_held_refund(staff, make_ticket, demo):
