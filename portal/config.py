@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tools.escalation_policy import EscalationRules
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
 
 
@@ -154,9 +156,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "TAX_RATE": _optional_decimal("TAX_RATE"),
         # Escalation rules and service levels.
         "SLA_HOURS": _float("SLA_HOURS", 4.0),
-        "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", -0.7),
-        "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", 0.6),
-        "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", 2),
+        "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", EscalationRules.sentiment_below),
+        "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", EscalationRules.confidence_below),
+        "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", EscalationRules.p1_after_turns),
         # Mail: without MAIL_SERVER, mail is written to the log and instance/mail/.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _int("MAIL_PORT", 25),

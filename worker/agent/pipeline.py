@@ -18,6 +18,7 @@ from typing import Any
 
 from portal.config import policy_limits
 from portal.models import utcnow
+from tools.escalation_policy import EscalationRules, rule_reasons
 from worker.agent import dialogue
 from worker.agent.backends import (
     TOOL_ACTIONS,
@@ -30,7 +31,6 @@ from worker.agent.backends import (
 )
 from worker.agent.compose import CLOSING, POLICY_TITLES, compose
 from worker.agent.context import TicketSnapshot, build_context, redactor, triage_text
-from worker.agent.escalation import EscalationRules, rule_reasons
 from worker.agent.nlu import Triage
 from worker.agent.nlu.injection import strip_instructions
 from worker.agent.toolbox import ServiceToolbox
