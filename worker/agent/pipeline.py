@@ -18,6 +18,7 @@ from typing import Any
 
 from portal.config import policy_limits
 from portal.models import utcnow
+from tools import messages
 from tools.escalation_policy import EscalationRules, rule_reasons
 from worker.agent import dialogue
 from worker.agent.backends import (
@@ -277,22 +278,8 @@ def summary(output: AgentOutput) -> str:
     return f"Handed to a person: {output.escalation_reason or 'needs a person'}"
 
 
-_DONE = {
-    "refund": "Refund of {amount} issued for order {n}",
-    "cancel": "Order {n} cancelled; {amount} returned",
-    "replacement": "Replacement sent for order {n}",
-    "order_status": "Looked up the status of order {n}",
-    "change_address": "Delivery address of order {n} changed",
-}
-
-
 def _tool_summary(main: ToolOutcome, number: str | None) -> str:
     amount = f"{main.amount} {main.currency}" if isinstance(main.amount, Decimal) else ""
-    if main.outcome == "done":
-        return _DONE.get(main.tool, "{tool} done for order {n}").format(
-            amount=amount, n=number, tool=main.tool
-        )
-    if main.outcome == "held":
-        return f"Refund of {amount} for order {number} held for staff approval"
-    reason = (main.reason_code or "refused").replace("_", " ")
-    return f"{main.tool.replace('_', ' ').capitalize()} for order {number} not done: {reason}"
+    return messages.run_summary(
+        main.tool, main.outcome, amount=amount, order_number=number, reason=main.reason_code
+    )
