@@ -20,7 +20,7 @@ from portal.config import policy_limits
 from portal.models import utcnow
 from tools import messages
 from tools.escalation_policy import EscalationRules, rule_reasons
-from worker.agent import dialogue
+from worker.agent import dialogue, grounds
 from worker.agent.backends import (
     TOOL_ACTIONS,
     BackendResult,
@@ -185,17 +185,26 @@ def retrieve(tracer: Tracer, config: Mapping[str, Any], instance_path, text: str
     return index, passages
 
 
-def passage_finder(index):
-    """(policy stem, query) → the passage of that policy most similar to the query."""
+class passage_finder:  # noqa: N801 - used like the function it replaced
+    """The policy index for compose: search a policy for a query, or look a section up by heading."""
 
-    def find(stem: str, query: str) -> Citation | None:
-        for p in index.search(query, k=len(index.chunks)):
+    def __init__(self, index) -> None:
+        self.index = index
+
+    def __call__(self, stem: str, query: str) -> Citation | None:
+        """The passage of that policy most similar to the query."""
+        for p in self.index.search(query, k=len(self.index.chunks)):
             if p.policy == stem and p.heading != "Overview":  # an overview states no rule
                 return Citation(p.policy, p.heading, p.text, p.score)
-        chunk = next((c for c in index.chunks if c.policy == stem), None)
+        chunk = next((c for c in self.index.chunks if c.policy == stem), None)
         return Citation(chunk.policy, chunk.heading, chunk.text) if chunk else None
 
-    return find
+    def section(self, stem: str, section: str) -> Citation | None:
+        """The passage under that heading (as written in the policy file, before rendering)."""
+        for chunk in self.index.chunks:
+            if chunk.policy == stem and grounds.matches(section, chunk.heading):
+                return Citation(chunk.policy, chunk.heading, chunk.text, 1.0)
+        return None
 
 
 def triage_summary(triage: Triage) -> dict[str, Any]:
