@@ -85,7 +85,7 @@ def ground_for(outcome: ToolOutcome) -> Ground | None:
 
 
 def matches(section: str, heading: str) -> bool:
-    """Whether a rendered heading ("Refund window: 30 days ...") is the section's template."""
+    """Whether a rendered heading ("Refund window: N days after delivery") is the section's template."""
     return _pattern(section).fullmatch(heading.strip()) is not None
 
 
