@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.escalation_policy import EscalationRules
+from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
 
@@ -133,29 +134,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "POLICIES_DIR": _env("POLICIES_DIR", str(Path(__file__).resolve().parent.parent / "policies")),
         # The help center's FAQ articles (help/*.md, translations in help/<lang>/).
         "HELP_DIR": _env("HELP_DIR", str(Path(__file__).resolve().parent.parent / "help")),
-        # Policy limits (see tools.PolicyLimits and policies/*.md; a test keeps them in sync).
-        "REFUND_WINDOW_DAYS": _int("REFUND_WINDOW_DAYS", 30),
-        "REFUNDS_PER_PERIOD": _int("REFUNDS_PER_PERIOD", 2),
-        "REFUND_PERIOD_DAYS": _int("REFUND_PERIOD_DAYS", 30),
-        "REFUND_APPROVAL_THRESHOLD": _decimal("REFUND_APPROVAL_THRESHOLD", "500.00"),
-        "REPLACEMENT_WINDOW_DAYS": _int("REPLACEMENT_WINDOW_DAYS", 30),
-        "REPLACEMENTS_PER_ORDER": _int("REPLACEMENTS_PER_ORDER", 1),
-        # Business days as LOW-HIGH: refunds reaching each payment method, parcels per shipping option.
-        "REFUND_DAYS_CARD": _day_range("REFUND_DAYS_CARD", "5-10"),
-        "REFUND_DAYS_PAYPAL": _day_range("REFUND_DAYS_PAYPAL", "3-5"),
-        "REFUND_DAYS_GIFT_CARD": _day_range("REFUND_DAYS_GIFT_CARD", "0"),
-        "SHIPPING_DAYS_STANDARD": _day_range("SHIPPING_DAYS_STANDARD", "3-5"),
-        "SHIPPING_DAYS_EXPRESS": _day_range("SHIPPING_DAYS_EXPRESS", "1-2"),
-        "SHIPPING_DAYS_INTERNATIONAL": _day_range("SHIPPING_DAYS_INTERNATIONAL", "7-14"),
-        "SHIP_WITHIN_DAYS": _day_range("SHIP_WITHIN_DAYS", "1-2"),
-        "TRACKING_STALE_DAYS": _int("TRACKING_STALE_DAYS", 7),
+        # Policy limits (REFUND_WINDOW_DAYS, REFUND_DAYS_CARD as LOW-HIGH business days ...): their
+        # defaults are tools.PolicyLimits' own, so a limit's default is changed there alone.
+        **_policy_limit_settings(),
         # The seller printed on invoices; TAX_RATE (e.g. 0.20) is the share of tax included in prices.
         "SELLER_NAME": _env("SELLER_NAME", "SupportOps Demo Shop"),
         "SELLER_ADDRESS": _env("SELLER_ADDRESS", "1 Example Street, 10115 Berlin, Germany"),
         "SELLER_VAT_ID": _env("SELLER_VAT_ID"),
         "TAX_RATE": _optional_decimal("TAX_RATE"),
-        # Escalation rules and service levels.
-        "SLA_HOURS": _float("SLA_HOURS", 4.0),
+        # Escalation rules and service levels (SLA_HOURS is a policy limit, above).
         "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", EscalationRules.sentiment_below),
         "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", EscalationRules.confidence_below),
         "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", EscalationRules.p1_after_turns),
@@ -215,10 +202,28 @@ _LIMIT_RANGES = {
 }
 
 
+def _policy_limit_settings() -> dict[str, Any]:
+    """Every policy limit from the environment, defaulting to tools.PolicyLimits' values."""
+    defaults = PolicyLimits()
+    settings: dict[str, Any] = {}
+    for field, key in _LIMIT_KEYS.items():
+        default = getattr(defaults, field)
+        if isinstance(default, tuple):
+            settings[key] = _day_range(key, _range_text(default))
+        else:  # int, float or Decimal: read as the default's own type
+            settings[key] = type(default)(_env(key, str(default)))
+    for field, keys in _LIMIT_RANGES.items():
+        ranges = getattr(defaults, field)
+        settings.update({key: _day_range(key, _range_text(ranges[name])) for name, key in keys.items()})
+    return settings
+
+
+def _range_text(days: tuple[int, int]) -> str:
+    return f"{days[0]}-{days[1]}"
+
+
 def policy_limits(config: Mapping[str, Any]):
     """The policy limits as the tools expect them (a key missing from a partial config keeps its default)."""
-    from tools import PolicyLimits  # tools is a leaf package: importing it from portal is allowed
-
     defaults = PolicyLimits()
     values: dict[str, Any] = {field: config[key] for field, key in _LIMIT_KEYS.items() if key in config}
     for field, keys in _LIMIT_RANGES.items():
