@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
 WEB_SWEEP_SECONDS = 3.0
+WEB_SWEEP_MAX_FAILURES = 3
 
 
 def redis_unavailable_errors() -> tuple[type[BaseException], ...]:
@@ -111,12 +112,15 @@ def _start_web_sweeper(app: Flask) -> None:
 
 
 def _sweep_until_empty(app: Flask) -> None:
-    while True:
+    failures = 0
+    while failures < WEB_SWEEP_MAX_FAILURES:  # the workers sweep too; this thread only saves time
         time.sleep(WEB_SWEEP_SECONDS)
         try:
             with app.app_context():
                 flush_deferred()
                 if backlog() == 0:
                     return
-        except Exception:  # the database may be down too: try again later
+            failures = 0
+        except Exception:  # the database is down too: a few more tries, then the next deferral restarts us
+            failures += 1
             log.exception("sweeping kept jobs failed")
