@@ -24,7 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = DEV_SECRET_KEY
     check_config(app.config)
     _prepare_engine_options(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    _configure_rate_limit_storage(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     _trust_proxies(app)
@@ -32,6 +32,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def _configure_rate_limit_storage(app: Flask) -> None:
+    """Counters live in Redis when there is one; while it is unreachable each process counts in memory
+    (same limits, logged once as "falling back to in-memory storage") rather than failing the request."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # anything else the storage raises: fail open
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {
+            "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"],
+            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+        },
+    )
 
 
 def _trust_proxies(app: Flask) -> None:

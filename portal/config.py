@@ -85,6 +85,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
+        # Seconds; short, so a Redis outage costs a request little (jobs are kept, see portal/deferred.py).
+        "REDIS_CONNECT_TIMEOUT": _float("REDIS_CONNECT_TIMEOUT", 2.0),
+        "REDIS_SOCKET_TIMEOUT": _float("REDIS_SOCKET_TIMEOUT", 5.0),
         # Unset: links follow the host and port the portal is served on (portal/mailer/links.py).
         "SERVER_NAME_FOR_LINKS": _env("PUBLIC_BASE_URL"),
         # Links built before any request was served (a job started by the CLI) use `make run`'s PORT.
