@@ -7,9 +7,10 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+from portal.security_headers import SecurityHeaders
 
 
 class Base(DeclarativeBase):
@@ -22,5 +23,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 bootstrap = Bootstrap5()
-talisman = Talisman()
+talisman = SecurityHeaders()  # Flask-Talisman (portal/security_headers.py)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

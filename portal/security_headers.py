@@ -13,8 +13,7 @@ on* handler, <style> block or style="" attribute (tests/portal/test_security_hea
 from __future__ import annotations
 
 from flask import Flask
-
-from portal.extensions import talisman
+from flask_talisman import Talisman
 
 SELF = "'self'"
 CONTENT_SECURITY_POLICY = {
@@ -31,7 +30,17 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+class SecurityHeaders(Talisman):
+    """Talisman, except that a page's own Referrer-Policy wins: pages with a token in their URL (password
+    reset, e-mail feedback) send `no-referrer` so the token never leaves in a Referer header."""
+
+    def _set_referrer_policy_headers(self, headers) -> None:  # Talisman 1.1.0 always overwrites it
+        headers.setdefault("Referrer-Policy", self.referrer_policy)
+
+
 def init_security_headers(app: Flask) -> None:
+    from portal.extensions import talisman
+
     talisman.init_app(
         app,
         content_security_policy=CONTENT_SECURITY_POLICY,

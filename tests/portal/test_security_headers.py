@@ -47,6 +47,13 @@ def test_signed_in_pages_carry_the_headers(client, demo, make_ticket):
         assert_protected(client.get(path))
 
 
+def test_pages_with_a_token_in_the_url_keep_their_no_referrer_policy(client):
+    for path in ("/auth/reset/not-a-valid-token", "/feedback/not-a-valid-token"):
+        response = client.get(path)
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
 def test_no_hsts_in_development_or_testing_even_over_https(client):
     assert "Strict-Transport-Security" not in client.get("/auth/login", base_url="https://localhost").headers
 
