@@ -72,6 +72,7 @@ def _prepare_engine_options(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from portal import accounts, queue  # noqa: F401 - accounts registers the user loader
     from portal.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from portal.security_headers import init_security_headers
     from portal.sqlite import init_sqlite
 
     db.init_app(app)
@@ -86,6 +87,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     limiter.init_app(app)
     queue.init_app(app)
+    init_security_headers(app)
 
 
 def _migrations_dir():

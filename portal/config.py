@@ -98,6 +98,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
+        # Strict-Transport-Security max-age, sent in production over HTTPS only (0 turns it off).
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
         # Behind N reverse proxies, trust N X-Forwarded-* hops (client address for rate limits, https links).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),

@@ -419,6 +419,12 @@ class AgentRun(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="runs")
 
+    @property
+    def reply_replaced(self) -> str | None:
+        """Why the model's reply was replaced for claiming what no tool did (worker.agent.grounding)."""
+        step = next((s for s in self.trace or [] if s.get("step") == "grounding"), None)
+        return (step or {}).get("output", {}).get("why")
+
 
 class ActionLog(db.Model):
     """Append-only audit log of every action attempt (see the guard below)."""

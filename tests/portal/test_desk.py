@@ -260,6 +260,17 @@ def test_ticket_view_shows_runs_trace_citations_and_log(staff, make_ticket, demo
     assert "<code>refund</code>" in page and "held" in page
 
 
+def test_a_run_whose_model_reply_was_replaced_is_flagged_on_the_desk(staff, make_ticket):
+    ref = make_ticket(status="answered")
+    why = "reply claims done but no action was carried out"
+    grounding = {"step": "grounding", "ms": 0.1, "input": {"reply": "All done"}, "output": {"why": why}}
+    flagged = make_ticket.add_run(ref, status="done", backend="mistral", action="cancel", trace=[grounding])
+    plain = make_ticket.add_run(ref, status="done", backend="mistral", action="refund", trace=[])
+    page = staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
+    assert page.count("reply replaced") == 1 and f"The model's reply was not sent ({why})" in page
+    assert page.index(f"#{flagged}") < page.index("reply replaced") < page.index(f"#{plain}")
+
+
 def test_approve_a_held_refund_once(staff, make_ticket, notified, demo):
     ref = make_ticket(status="escalated", order="A1007")
     refund_id = make_ticket.held_refund(ref)

@@ -155,7 +155,7 @@ def compose(
     citations = [c.passage for c in cited]
     # The customer's item names ("Michael Kors Jeans") are product names, never a person to hide.
     items = sorted({item.name for order in ctx.orders for item in order.items if item.name})
-    if result.reply and _is_model_reply(result):
+    if result.reply and is_model_reply(result):
         return Composed(reply=redact(result.reply.strip(), items=items), citations=citations)
     localized = _localized(ctx, result, outcomes, cited)
     if localized is not None:
@@ -189,7 +189,8 @@ def _localized(
     return localize.wrap_localized(language, body) if body else None
 
 
-def _is_model_reply(result: BackendResult) -> bool:
+def is_model_reply(result: BackendResult) -> bool:
+    """Whether the reply is a model's own text (a model backend made calls), not the offline rules'."""
     return result.model is not None and result.usage.model_calls > 0
 
 

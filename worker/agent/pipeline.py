@@ -30,8 +30,9 @@ from worker.agent.backends import (
     action_of_tool,
     get_backend,
 )
-from worker.agent.compose import CLOSING, POLICY_TITLES, compose
+from worker.agent.compose import CLOSING, POLICY_TITLES, compose, is_model_reply
 from worker.agent.context import TicketSnapshot, build_context, redactor, triage_text
+from worker.agent.grounding import ungrounded_claim
 from worker.agent.nlu import Triage
 from worker.agent.nlu.injection import strip_instructions
 from worker.agent.toolbox import ServiceToolbox
@@ -150,6 +151,7 @@ def run_agent(
         entry["output"] = {"action": result.action, "order": result.order_number, "escalate": result.escalate}
     tracer.steps += [_as_backend_step(s) for s in result.steps] + toolbox.trace
     outcomes = toolbox.outcomes
+    ground_reply(tracer, result, outcomes)
     with tracer.step("compose") as entry:
         composed = compose(ctx, result, outcomes, passage_finder(index))
         entry["output"] = {"reply": composed.reply, "citations": [c.policy for c in composed.citations]}
@@ -163,6 +165,26 @@ def run_agent(
     output.db_ms = round(toolbox.db_ms, 2)
     output.agent_ms = round(max(tracer.total_ms() - toolbox.db_ms, 0.0), 2)
     return output
+
+
+def ground_reply(tracer: Tracer, result: BackendResult, outcomes: list[ToolOutcome]) -> None:
+    """Drop a model's reply that claims an action the tools refused or never took (worker.agent.grounding).
+
+    Compose then writes the reply from the outcomes; the `grounding` step flags the run. With no tool
+    decision at all there is nothing true to tell, so a person takes the ticket.
+    """
+    if not (result.reply and is_model_reply(result)):
+        return
+    why = ungrounded_claim(result.reply, outcomes)
+    if why is None:
+        return
+    with tracer.step("grounding", {"reply": result.reply[:500]}) as entry:
+        result.reply = None
+        decided = any(o.outcome in ("done", "held", "denied") for o in outcomes)
+        if not decided:
+            result.action, result.escalate = "escalate", True
+            result.escalation_reason = result.escalation_reason or "the model claimed an action no tool took"
+        entry["output"] = {"replaced": True, "why": why, "escalated": not decided}
 
 
 def _as_backend_step(step: Mapping[str, Any]) -> dict[str, Any]:
