@@ -97,7 +97,7 @@ def _migrations_dir():
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import errors
+    from portal import errors, telemetry
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.desk import bp as desk_bp
@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     app.register_blueprint(help_bp)
     errors.init_app(app)
+    telemetry.init_app(app)
     remember_served_base(app)
 
 

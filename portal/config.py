@@ -102,6 +102,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
         # Behind N reverse proxies, trust N X-Forwarded-* hops (client address for rate limits, https links).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set (open like /healthz otherwise).
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
         # Requests larger than this get the friendly 413 page (a ticket body is at most 5,000 characters).
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),

@@ -295,6 +295,17 @@ def _handover_note(reply: str) -> str:
     return reply + "\n\n" + note
 
 
+def escalation_label(output: AgentOutput) -> str:
+    """Why the run went to a person, as a short code from a closed set (a metrics label): the rule
+    that fired (p1_turns, sentiment, confidence, sla), or the tool and its reason or category."""
+    code = output.escalation_code or "backend"
+    main = output.outcome
+    if code in ("tool", "backend") and main is not None:
+        why = main.reason_code or main.details.get("category") or main.outcome
+        return f"{main.tool}:{why}"
+    return code
+
+
 def summary(output: AgentOutput) -> str:
     """One line in plain words for the staff desk and the customer's ticket page."""
     main, number = output.outcome, output.order_number
