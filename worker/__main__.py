@@ -32,7 +32,20 @@ def main(argv: list[str] | None = None) -> None:
         if not args.burst:
             start_upkeep(worker, app)  # also enqueues the jobs kept while Redis was down
         log.info("worker %s listening on %s", worker.name, ", ".join(args.queues))
-        worker.work(burst=args.burst, with_scheduler=True)
+        try:
+            worker.work(burst=args.burst, with_scheduler=True)
+        finally:
+            _forget_metrics_of_this_process()
+
+
+def _forget_metrics_of_this_process() -> None:
+    """Multiprocess metrics: this process's live values stop counting (its counters stay summed)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
 
 
 def _start_agent_services(app) -> None:
