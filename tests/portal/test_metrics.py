@@ -1,79 +1,118 @@
-"""Prometheus metrics in one process: /metrics parses, and moves when a ticket is created and answered."""
+"""portal.metrics on both engines: per-day counts, resolution apart from silent closes, latency, costs."""
 
 from __future__ import annotations
 
-from prometheus_client.parser import text_string_to_metric_families
+from datetime import timedelta
+from decimal import Decimal
 
+import pytest
+
+from portal import metrics
 from portal.extensions import db
-from portal.models import EmailOutbox, Ticket
-from tests.portal.conftest import login
+from portal.models import ActionLog, AgentRun, Ticket, User, utcnow
 
 
-def scrape(client, **headers) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = client.get("/metrics", headers=headers)
-    assert response.status_code == 200
-    assert response.content_type.startswith("text/plain")
-    samples = {}
-    for family in text_string_to_metric_families(response.get_data(as_text=True)):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
+@pytest.fixture
+def data(any_app):
+    """Tickets, runs and log rows spread over the last days (and one outside the window).
 
-
-def value(samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def test_metrics_move_when_a_ticket_is_created_and_answered(client, demo):
-    before = scrape(client)
-    login(client, "customer@example.com")
-    page = client.post("/tickets/new", data={"subject": "Where is it", "message": "Where is my order A1002?"})
-    assert page.status_code == 302
-    assert demo.extensions["manual_queue"].drain(demo) >= 1
-    after = scrape(client)
-    created = "supportops_tickets_created_total"
-    assert value(after, created) - value(before, created) == 1
-    runs = sum(v for (n, _), v in after.items() if n == "supportops_agent_runs_total")
-    runs -= sum(v for (n, _), v in before.items() if n == "supportops_agent_runs_total")
-    assert runs == 1
-    assert value(after, "supportops_agent_runs_total", outcome="answered", backend="offline") >= 1
-    count = "supportops_http_request_duration_seconds_count"
-    assert (
-        value(after, count, endpoint="tickets.new", method="POST")
-        - value(before, count, endpoint="tickets.new", method="POST")
-        == 1
-    )
-    with demo.app_context():
-        pending = db.session.query(EmailOutbox).filter_by(status="pending").count()
-        assert db.session.query(Ticket).count() >= 1
-    assert value(after, "supportops_outbox_pending") == pending
-
-
-def test_a_rolled_back_ticket_is_not_counted(app, demo):
-    from prometheus_client import REGISTRY
-
-    from portal.tickets import open_ticket
-
-    def created() -> float:
-        return REGISTRY.get_sample_value("supportops_tickets_created_total") or 0.0
-
-    before = created()
-    with demo.app_context():
-        from portal.models import User
-
-        customer = db.session.query(User).filter_by(email="customer@example.com").one()
-        open_ticket(customer, "Never kept", "This one is rolled back.")
+    Every row carries the test's own clock (noon today): rows stamped with the real time would fall
+    after the window's end in the afternoon.
+    """
+    now = utcnow().replace(hour=12)
+    with any_app.app_context():
+        customer = User(email="m@example.com", name="M", password_hash="x")
+        db.session.add(customer)
+        rows = [
+            ("resolved", "satisfied", False, None, "refund", 0),
+            ("resolved", "satisfied", True, "Customer asked for a person", "refund", 1),
+            ("resolved", None, False, None, "order_status", 1),
+            ("escalated", "unsatisfied", False, "Customer asked for a person", "cancel", 2),
+            ("answered", None, False, None, "refund", 2),
+            ("resolved", "satisfied", False, None, "refund", 45),  # outside the window
+        ]
+        for status, satisfaction, human, reason, intent, days_ago in rows:
+            created = now - timedelta(days=days_ago)
+            db.session.add(
+                Ticket(
+                    customer=customer,
+                    subject="s",
+                    body="b",
+                    status=status,
+                    satisfaction=satisfaction,
+                    human_involved=human,
+                    escalation_reason=reason,
+                    intent=intent,
+                    created_at=created,
+                    escalated_at=created if reason else None,
+                )
+            )
         db.session.flush()
-        db.session.rollback()
-        with db.session.begin_nested():  # a savepoint's release is not the commit
-            open_ticket(customer, "Kept", "This one is committed.")
-        assert created() == before
+        ticket_id = db.session.query(Ticket.id).first()[0]
+        for ms in range(100, 2100, 100):  # 20 runs: 100 ... 2000 ms
+            db.session.add(
+                AgentRun(
+                    ticket_id=ticket_id, status="done", duration_ms=float(ms), backend="local", queued_at=now
+                )
+            )
+        db.session.add(
+            AgentRun(
+                ticket_id=ticket_id,
+                status="done",
+                duration_ms=900.0,
+                backend="mistral",
+                queued_at=now,
+                prompt_tokens=1000,
+                completion_tokens=200,
+                cost=Decimal("0.000160"),
+            )
+        )
+        db.session.add(AgentRun(ticket_id=ticket_id, status="failed", backend="mistral", queued_at=now))
+        for tool, decision in [
+            ("refund", "done"),
+            ("refund", "done"),
+            ("refund", "held"),
+            ("cancel", "denied"),
+            ("desk.claim", "note"),
+            ("refund", "approved"),
+        ]:
+            db.session.add(
+                ActionLog(
+                    actor_kind="agent", actor_name="agent", tool=tool, decision=decision, created_at=now
+                )
+            )
         db.session.commit()
-    assert created() == before + 1
+    return any_app, now
 
 
-def test_metrics_can_require_a_token(client, app):
-    app.config["METRICS_TOKEN"] = "s3cret-token"
-    assert client.get("/metrics").status_code == 401
-    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    scrape(client, Authorization="Bearer s3cret-token")
+def test_dashboard_figures(data):
+    app, now = data
+    with app.app_context():
+        board = metrics.dashboard(30, now=now + timedelta(minutes=1))
+    assert len(board.by_day) == 30
+    today, yesterday = now.date().isoformat(), (now - timedelta(days=1)).date().isoformat()
+    assert board.by_day[today] == {"resolved": 1}
+    assert board.by_day[yesterday] == {"resolved": 2}
+    o = board.outcomes
+    assert (o.total, o.resolved_by_agent, o.satisfied_with_person, o.closed_without_feedback) == (5, 1, 1, 1)
+    assert (o.unsatisfied, o.escalated, o.open) == (1, 2, 2)
+    assert o.rate(o.resolved_by_agent) == pytest.approx(0.2)
+    assert board.reasons == [("Customer asked for a person", 2)]
+    assert board.intents[0] == ("refund", 3)
+    assert board.tools == {
+        "cancel": {"done": 0, "denied": 1, "held": 0},
+        "refund": {"done": 2, "denied": 0, "held": 1},
+    }
+    assert board.latency.runs == 21 and board.latency.failed == 1
+    assert board.latency.median_ms == 1000.0  # nearest rank 11 of 21 (900 twice)
+    assert board.latency.p95_ms == 1900.0  # rank 20 of 21
+    costs = {c.backend: c for c in board.costs}
+    assert costs["mistral"].cost == Decimal("0.000160") and costs["mistral"].runs == 2
+    assert costs["local"].cost == 0 and costs["local"].runs == 20
+
+
+def test_empty_dashboard(any_app):
+    with any_app.app_context():
+        board = metrics.dashboard(7)
+    assert len(board.by_day) == 7 and board.outcomes.total == 0 and board.outcomes.rate(0) is None
+    assert board.latency.median_ms is None and board.costs == [] and board.tools == {}
