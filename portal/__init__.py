@@ -30,8 +30,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
+    register_template_filters(app)
     register_commands(app)
     return app
+
+
+def register_template_filters(app: Flask) -> None:
+    from tools.messages import reason_words
+
+    app.add_template_filter(reason_words, "reason_words")  # 'not_covered: ...' in words on every page
 
 
 def _configure_rate_limit_storage(app: Flask) -> None:

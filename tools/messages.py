@@ -143,3 +143,37 @@ def run_summary(tool: str, outcome: str, *, amount: str, order_number: str | Non
 
 def _for_order(number: str | None) -> str:
     return f" for order {number}" if number else ""
+
+
+# --- Why a ticket is with a person, in words (the desk stores the reason as "<code>: <detail>") ---
+
+ESCALATION_LABELS = {
+    "human_requested": "Asked for a person",
+    "complaint": "Complaint about our service",
+    "legal_threat": "Mentions legal action",
+    "chargeback": "Mentions a chargeback or bank dispute",
+    "not_covered": "Not something the assistant can do",
+    "other": "Needs a person",
+}
+_TOOL_WORDS = {"refund": "Refund", "cancel": "Cancellation", "replacement": "Replacement",
+               "change_address": "Address change", "order_status": "Order lookup"}  # fmt: skip
+
+
+def reason_words(reason: str | None) -> str:
+    """'not_covered: The customer asks ...' -> 'Not something the assistant can do: The customer asks ...';
+    'refund: refund_limit_reached' -> 'Refund not possible: refund limit reached'; plain text unchanged."""
+    if not reason:
+        return ""
+    code, sep, detail = reason.partition(":")
+    code, detail = code.strip(), detail.strip()
+    if not sep:
+        return reason
+    if code in ESCALATION_LABELS:
+        return f"{ESCALATION_LABELS[code]}: {detail}" if detail else ESCALATION_LABELS[code]
+    tool, _, outcome = code.partition(" ")
+    if tool in _TOOL_WORDS:
+        what = "held for approval" if outcome == "held" else "not possible"
+        return f"{_TOOL_WORDS[tool]} {what}: {detail.replace('_', ' ')}"
+    if code.startswith("rule"):
+        return f"Escalation rule: {detail.replace('_', ' ')}"
+    return reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -366,3 +367,15 @@ def test_the_desk_shows_the_language_the_agent_detected(staff, make_ticket):
     assert '<span id="ticket-language">Spanish</span>' in page and "intent track_order" in page
     unknown = make_ticket(subject="Old", status="escalated")
     assert "ticket-language" not in staff.get(f"/desk/tickets/{unknown}").get_data(as_text=True)
+
+
+def test_reasons_are_shown_in_words_not_codes(staff, make_ticket):
+    reason = "not_covered: The customer asks for something no tool or policy covers."
+    ref = make_ticket(status="escalated", escalation_reason=reason)
+    for page in (
+        staff.get("/desk/").get_data(as_text=True),
+        staff.get(f"/desk/tickets/{ref}").get_data(as_text=True),
+    ):
+        shown = re.sub(r'value="[^"]*"', "", page)  # a filter's option value may keep the stored code
+        assert "not_covered" not in shown
+        assert "Not something the assistant can do" in shown

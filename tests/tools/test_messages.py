@@ -52,3 +52,19 @@ def test_action_kinds_accept_tool_names_and_kinds():
         "replacement",
     ]
     assert messages.action_kind("order_status") is None and messages.action_kind(None) is None
+
+
+def test_reasons_read_in_plain_words():
+    assert messages.reason_words("not_covered: The customer asks for something no tool covers.") == (
+        "Not something the assistant can do: The customer asks for something no tool covers."
+    )
+    assert messages.reason_words("human_requested: The customer asks to talk to a person.").startswith(
+        "Asked for a person: "
+    )
+    assert (
+        messages.reason_words("refund: refund_limit_reached") == "Refund not possible: refund limit reached"
+    )
+    assert messages.reason_words("refund held: above 500.00") == "Refund held for approval: above 500.00"
+    assert messages.reason_words("Customer asked for a person") == "Customer asked for a person"
+    assert messages.reason_words("the assistant failed: TimeoutError") == "the assistant failed: TimeoutError"
+    assert messages.reason_words(None) == ""
