@@ -379,3 +379,11 @@ def test_reasons_are_shown_in_words_not_codes(staff, make_ticket):
         shown = re.sub(r'value="[^"]*"', "", page)  # a filter's option value may keep the stored code
         assert "not_covered" not in shown
         assert "Not something the assistant can do" in shown
+
+
+def test_a_resolved_ticket_shows_no_countdown(staff, make_ticket):
+    from portal.models import utcnow
+
+    ref = make_ticket(status="resolved", sla_due_at=utcnow() - timedelta(hours=3))
+    page = staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
+    assert "overdue" not in page
