@@ -104,6 +104,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set (open like /healthz otherwise).
         "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        # The desk queue reloads its counts and list this often (seconds).
+        "DESK_REFRESH_SECONDS": _float("DESK_REFRESH_SECONDS", 30.0),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
         # Requests larger than this get the friendly 413 page (a ticket body is at most 5,000 characters).
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),

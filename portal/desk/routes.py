@@ -6,7 +6,7 @@ staff members clicking at once, or one clicking twice, take effect once.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -56,6 +56,7 @@ def queue():
         page=page,
         filters=filters,
         now=now,
+        refresh_ms=int(current_app.config["DESK_REFRESH_SECONDS"] * 1000),
         counts=queries.queue_counts(current_user.id, now),
         held=queries.held_refund_counts(ids),
         runs=queries.latest_run_status(ids),
