@@ -42,9 +42,10 @@ test: install-dev ## Run the whole suite (installs and starts Postgres, Redis, C
 test-fast: install-dev ## Unit tests only (no Postgres, Redis or browser)
 	$(BIN)/python -m pytest -m "not postgres and not redis and not browser and not smtp" $(PYTEST_ARGS)
 
-lint: install-dev
+lint: install-dev ## ruff, then no function above complexity 12 counting and/or (scripts/complexity.py)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/complexity.py
 
 format: install-dev
 	$(BIN)/ruff format .

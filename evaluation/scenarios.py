@@ -15,7 +15,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -222,28 +222,37 @@ def observe(result: ScenarioResult, ticket_id: int) -> None:
     """Read what the agent did and what changed, into the result."""
     ticket = db.session.get(Ticket, ticket_id)
     result.ticket_id = ticket_id
-    reply = db.session.scalars(
-        select(Message)
-        .where(Message.ticket_id == ticket_id, Message.author_kind == AuthorKind.AGENT.value)
-        .order_by(Message.id.desc())
-    ).first()
+    _observe_reply(result, _last_agent_reply(ticket_id))
     run = db.session.scalars(
         select(AgentRun).where(AgentRun.ticket_id == ticket_id).order_by(AgentRun.id.desc())
     ).first()
-    outcome = (reply.outcome if reply else None) or {}
     result.action = run.action if run else None
     result.outcome = run.outcome if run else None
-    result.order = outcome.get("order")
-    result.amount = outcome.get("amount")
     result.escalated = ticket.status == TicketStatus.ESCALATED.value
-    result.reply = reply.body if reply else ""
-    result.language = detect_language(result.reply) if result.reply else None
-    result.citations = list(dict.fromkeys(c.get("policy") for c in (reply.citations if reply else []) or []))
     result.effects = effects(ticket_id)
     if run is not None:
         result.agent_ms = _agent_ms(run)
         if run.error and run.status != "done":
             result.errors.append(f"run {run.status}: {run.error}")
+
+
+def _last_agent_reply(ticket_id: int) -> Message | None:
+    return db.session.scalars(
+        select(Message)
+        .where(Message.ticket_id == ticket_id, Message.author_kind == AuthorKind.AGENT.value)
+        .order_by(Message.id.desc())
+    ).first()
+
+
+def _observe_reply(result: ScenarioResult, reply: Message | None) -> None:
+    """The reply's text, language and citations, and the order and amount its outcome names."""
+    outcome = (reply.outcome if reply else None) or {}
+    result.order = outcome.get("order")
+    result.amount = outcome.get("amount")
+    result.reply = reply.body if reply else ""
+    result.language = detect_language(result.reply) if result.reply else None
+    cited = (reply.citations if reply else []) or []
+    result.citations = list(dict.fromkeys(c.get("policy") for c in cited))  # each policy once, in order
 
 
 def _agent_ms(run: AgentRun) -> float:
@@ -283,25 +292,67 @@ def _any_effect(ticket_id: int) -> bool:
 def grade(result: ScenarioResult, scenario: Mapping[str, Any], customer: Mapping[str, str]) -> None:
     """Compare the observed result with `expect`; every mismatch becomes an error line."""
     expect = scenario.get("expect", {})
-    errors = result.errors
-    for key in ("action", "outcome"):
-        if key in expect and getattr(result, key) != expect[key]:
-            errors.append(f"{key}: expected {expect[key]!r}, got {getattr(result, key)!r}")
-    if "order" in expect and normalize_order_number(result.order) != normalize_order_number(expect["order"]):
-        errors.append(f"order: expected {expect['order']!r}, got {result.order!r}")
-    if "amount" in expect and not _same_amount(result.amount, expect["amount"]):
-        errors.append(f"amount: expected {expect['amount']!r}, got {result.amount!r}")
-    if "escalated" in expect and result.escalated != bool(expect["escalated"]):
-        errors.append(f"escalated: expected {bool(expect['escalated'])}, got {result.escalated}")
-    if "language" in expect and result.language != expect["language"]:
-        errors.append(f"language: expected {expect['language']!r}, got {result.language!r}")
-    if expect.get("new_address") and not _address_changed(result, expect["new_address"]):
-        errors.append(f"new_address: {expect['new_address']!r} not among {result.effects['address_changes']}")
-    if expect.get("cites") and expect["cites"] not in result.citations:
-        errors.append(f"cites: expected {expect['cites']!r} among {result.citations}")
+    for key, check in _CHECKS:
+        error = check(result, expect[key]) if key in expect else None
+        if error is not None:
+            result.errors.append(error)
     _grade_reply(result, expect, scenario, customer)
     if expect.get("effects_none") and _effects_happened(result):
-        errors.append(f"effects_none: but got {result.effects}")
+        result.errors.append(f"effects_none: but got {result.effects}")
+
+
+def _same(key: str) -> Callable[[ScenarioResult, Any], str | None]:
+    """A check that the result's `key` is exactly the expected value."""
+
+    def check(result: ScenarioResult, wanted: Any) -> str | None:
+        got = getattr(result, key)
+        return None if got == wanted else f"{key}: expected {wanted!r}, got {got!r}"
+
+    return check
+
+
+def _check_order(result: ScenarioResult, wanted: Any) -> str | None:
+    # "a1001" and "A1001" are the same order, as the portal reads them
+    if normalize_order_number(result.order) == normalize_order_number(wanted):
+        return None
+    return f"order: expected {wanted!r}, got {result.order!r}"
+
+
+def _check_amount(result: ScenarioResult, wanted: Any) -> str | None:
+    if _same_amount(result.amount, wanted):
+        return None
+    return f"amount: expected {wanted!r}, got {result.amount!r}"
+
+
+def _check_escalated(result: ScenarioResult, wanted: Any) -> str | None:
+    if result.escalated == bool(wanted):
+        return None
+    return f"escalated: expected {bool(wanted)}, got {result.escalated}"
+
+
+def _check_new_address(result: ScenarioResult, wanted: Any) -> str | None:
+    if not wanted or _address_changed(result, wanted):
+        return None
+    return f"new_address: {wanted!r} not among {result.effects['address_changes']}"
+
+
+def _check_cites(result: ScenarioResult, wanted: Any) -> str | None:
+    if not wanted or wanted in result.citations:
+        return None
+    return f"cites: expected {wanted!r} among {result.citations}"
+
+
+# The fields of `expect` compared one by one, in the order their errors are reported.
+_CHECKS: tuple[tuple[str, Callable[[ScenarioResult, Any], str | None]], ...] = (
+    ("action", _same("action")),
+    ("outcome", _same("outcome")),
+    ("order", _check_order),
+    ("amount", _check_amount),
+    ("escalated", _check_escalated),
+    ("language", _same("language")),
+    ("new_address", _check_new_address),
+    ("cites", _check_cites),
+)
 
 
 def grade_turn(result: ScenarioResult, expect: Mapping[str, Any], customer) -> list[str]:

@@ -102,27 +102,40 @@ def chosen_option(answer: str, pending: PendingQuestion, orders: Sequence[OrderS
     numbers = [n.upper() for n in extract_order_numbers(answer)]
     if numbers:
         return numbers[0]
-    by_number = {o.number: o for o in orders}
-    # in the order the agent listed them: "the second one" is the second line the customer read
-    options = [by_number[n] for n in pending.options if n in by_number] or list(orders)
+    options = _offered(pending, orders)
     if not options:
         return None
     text = _plain(answer)
-    named = [o for o in options if item_mentions(answer, [i.name for i in o.items])]
-    if not named:
-        named = [o for o in options if _sounds_like_an_item(text, o)]
+    named = _named(answer, text, options)
     if len(named) == 1:
         return named[0].number
+    index = _position(text, len(options))
+    return options[index].number if index is not None and index < len(options) else None
+
+
+def _offered(pending: PendingQuestion, orders: Sequence[OrderSnapshot]) -> list[OrderSnapshot]:
+    # in the order the agent listed them: "the second one" is the second line the customer read
+    by_number = {o.number: o for o in orders}
+    return [by_number[n] for n in pending.options if n in by_number] or list(orders)
+
+
+def _named(answer: str, text: str, options: Sequence[OrderSnapshot]) -> list[OrderSnapshot]:
+    """The options whose items the answer names: as listed if any, else misspelt or shortened."""
+    named = [o for o in options if item_mentions(answer, [i.name for i in o.items])]
+    return named or [o for o in options if _sounds_like_an_item(text, o)]
+
+
+def _position(text: str, count: int) -> int | None:
+    """The place in the list of `count` options that the answer points at: "2", "the second one",
+    "the last one", or "yes" when only one was offered (may lie past the list's end)."""
     if match := _NUMBER_ALONE.match(text):
-        index = int(match.group(1)) - 1
-        return options[index].number if index < len(options) else None
+        return int(match.group(1)) - 1
     if match := _ORDINAL.search(text):
-        index = _ORDINALS[match.group(1)]
-        return options[index].number if index < len(options) else None
+        return _ORDINALS[match.group(1)]
     if _LAST.search(text):
-        return options[-1].number
-    if len(options) == 1 and _YES.search(text):
-        return options[0].number
+        return count - 1
+    if count == 1 and _YES.search(text):
+        return 0
     return None
 
 
@@ -249,17 +262,34 @@ def follow_up(
     latest = strip_instructions(clean(customer[-1]))[0]
     pending = pending_question(snapshot.messages)
     if pending is not None:
-        alone = read(latest)
-        if is_new_request(alone, latest, pending):
-            return FollowUp(latest, alone)
-        picked = chosen_option(latest, pending, snapshot.orders) or pending.order
-        return FollowUp(text, continue_request(triage, pending), pending, picked)
+        return _answer(pending, snapshot, read(latest), latest, triage, text)
     earlier = earlier_action_asked_about(latest, ticket_actions(snapshot.messages))
     if earlier is not None:
-        intent = "track_refund" if earlier["action"] == "refund" else "track_order"
-        asked = replace(triage, action="order_status", intent=intent, confidence=1.0)
-        return FollowUp(text, asked, answered_order=earlier["order"], earlier=earlier)
-    order, action = previous_order(snapshot.messages)
+        return _asks_about(earlier, triage, text)
+    return _about_previous_order(snapshot.messages, latest, triage, text)
+
+
+def _answer(
+    pending: PendingQuestion, snapshot: TicketSnapshot, alone: Triage, latest: str, triage: Triage, text: str
+) -> FollowUp:
+    """The reply to the agent's open question: the clarified request with the order it picks, unless
+    it is a new request of its own (`alone` is how the reply reads by itself)."""
+    if is_new_request(alone, latest, pending):
+        return FollowUp(latest, alone)
+    picked = chosen_option(latest, pending, snapshot.orders) or pending.order
+    return FollowUp(text, continue_request(triage, pending), pending, picked)
+
+
+def _asks_about(earlier: dict[str, Any], triage: Triage, text: str) -> FollowUp:
+    """A question about what the agent already did: a status lookup, never a new action."""
+    intent = "track_refund" if earlier["action"] == "refund" else "track_order"
+    asked = replace(triage, action="order_status", intent=intent, confidence=1.0)
+    return FollowUp(text, asked, answered_order=earlier["order"], earlier=earlier)
+
+
+def _about_previous_order(messages: Sequence[Any], latest: str, triage: Triage, text: str) -> FollowUp:
+    """A request about the order the last answer concerned: "it", or "and B2102?" after a lookup."""
+    order, action = previous_order(messages)
     if order is None or mentioned_orders(latest) and triage.action != "clarify":
         return FollowUp(text, triage)
     if triage.action == "clarify" and action in TOOL_ACTIONS and mentioned_orders(latest):

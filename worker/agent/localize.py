@@ -8,7 +8,7 @@ policies are translated. Anything not covered here falls back to the English rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from worker.agent.backends.base import BackendResult, ToolOutcome, action_of_tool
 
@@ -239,24 +239,30 @@ def supported(language: str) -> bool:
 
 def localized_body(language: str, result: BackendResult, main: ToolOutcome | None) -> str | None:
     """The reply's body in the language, or None when this outcome has no wording here yet."""
-    if main is not None and main.tool == "order_status" and main.outcome == "done":
-        return _status(language, main)
-    if main is not None and main.tool == "refund_status" and main.outcome == "done":
-        return _refund_state(language, main)
-    if main is not None and main.tool == "invoice" and main.outcome == "done":
-        return _INVOICE[language].format(n=main.order_number, path=main.details.get("path"))
+    if main is not None and main.outcome == "done" and main.tool in _REPORTS:
+        return _REPORTS[main.tool](language, main)
     if main is not None and (main.tool, main.outcome) in _ACTIONS[language]:
-        amount = f"{main.amount} {main.currency}" if main.amount is not None else ""
-        text = _ACTIONS[language][(main.tool, main.outcome)].format(n=main.order_number, amount=amount)
-        return text + (f"\n\n{_ESCALATED[language]}" if main.escalate else "")
+        return _action_done(language, main)
+    return _decision(language, result)
+
+
+def _action_done(language: str, main: ToolOutcome) -> str:
+    amount = f"{main.amount} {main.currency}" if main.amount is not None else ""
+    text = _ACTIONS[language][(main.tool, main.outcome)].format(n=main.order_number, amount=amount)
+    return text + (f"\n\n{_ESCALATED[language]}" if main.escalate else "")
+
+
+def _decision(language: str, result: BackendResult) -> str | None:
+    """A turn that no tool carried out: a hand-over, or a question back to the customer."""
     if result.action == "escalate":
         return _ESCALATED[language]
-    if result.action == "clarify" and result.clarify_options:
+    if result.action != "clarify":
+        return None
+    if result.clarify_options:
         listed = "\n".join(f"- {number}" for number in result.clarify_options)
         return f"{_WHICH[language]}\n\n{listed}"
-    if result.action == "clarify" and result.question in _QUESTIONS[language]:
-        return _QUESTIONS[language][result.question].format(n=result.order_number)
-    return None
+    template = _QUESTIONS[language].get(result.question)
+    return None if template is None else template.format(n=result.order_number)
 
 
 def courtesy(language: str, kind: str) -> str | None:
@@ -278,6 +284,19 @@ def _status(language: str, main: ToolOutcome) -> str | None:
     carrier, number = main.details.get("carrier"), main.details.get("tracking_number")
     track = _TRACKING[language].format(carrier=carrier, number=number) if carrier and number else ""
     return template.format(n=main.order_number, track=track)
+
+
+def _invoice(language: str, main: ToolOutcome) -> str:
+    return _INVOICE[language].format(n=main.order_number, path=main.details.get("path"))
+
+
+# Lookups that succeeded are written from what the tool found, not from a fixed sentence; a status
+# with no wording here gives None rather than another outcome's sentence.
+_REPORTS: dict[str, Callable[[str, ToolOutcome], str | None]] = {
+    "order_status": _status,
+    "refund_status": _refund_state,
+    "invoice": _invoice,
+}
 
 
 def wrap_localized(language: str, body: str) -> str:

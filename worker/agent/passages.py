@@ -35,6 +35,8 @@ _STOPWORD_TEXT = """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _DURATION = re.compile(r"\bhow many (?:days|weeks|hours)\b")
 _BACK_REFERENCE = re.compile(r"\b(?:above|below)\b", re.IGNORECASE)
+_SENTENCE_STOPS = (".", "!", "?")
+_UNIT_ENDINGS = (*_SENTENCE_STOPS, ":", ",", ";", " and", " or")
 _FILLER = frozenset({"a", "an", "the", "of", "and", "or", "your", "our"})
 HEADING_WEIGHT = 2.0
 LEXICAL_WEIGHT = 2.0  # for a query naming the rule (a decision's topic): its words decide
@@ -244,20 +246,38 @@ def _readable(marked: Sequence[tuple[str, bool]], chosen: set[int]) -> set[int]:
     full = set(chosen)
     for index in sorted(chosen):
         text, bullet = marked[index]
-        if (bullet and not text.endswith((".", "!", "?"))) or (not bullet and _BACK_REFERENCE.search(text)):
-            start = index - 1 if not bullet else index
-            while start > 0 and marked[start][1]:
-                start -= 1
+        if _leans_on_a_list(text, bullet):
+            start = _list_introduction(marked, index, bullet)
             full.update(range(start, index))
-            index, text = start, marked[start][0]
+            index, text = start, marked[start][0]  # the introduction brings its items below
         if text.endswith(":"):
-            following = index + 1
-            while following < len(marked) and marked[following][1]:
-                full.add(following)
-                following += 1
+            full.update(_items_after(marked, index))
     if 1 in full and marked[0][0] in ("Yes.", "No."):
         full.add(0)
     return full
+
+
+def _leans_on_a_list(text: str, bullet: bool) -> bool:
+    """An item that is only part of a sentence, or a sentence that points at a list ("above")."""
+    if bullet:
+        return not text.endswith(_SENTENCE_STOPS)
+    return _BACK_REFERENCE.search(text) is not None
+
+
+def _list_introduction(marked: Sequence[tuple[str, bool]], index: int, bullet: bool) -> int:
+    """The unit that introduces the list `index` belongs to (an item) or follows (a sentence)."""
+    start = index if bullet else index - 1
+    while start > 0 and marked[start][1]:
+        start -= 1
+    return start
+
+
+def _items_after(marked: Sequence[tuple[str, bool]], index: int) -> range:
+    """The list items that directly follow unit `index`."""
+    end = index + 1
+    while end < len(marked) and marked[end][1]:
+        end += 1
+    return range(index + 1, end)
 
 
 def _length(parts: Sequence[str], chosen: set[int]) -> int:
@@ -270,14 +290,25 @@ def _join(marked: Sequence[tuple[str, bool]], chosen: set[int], *, bullets: bool
     kept = []
     for index in sorted(chosen):
         unit, bullet = marked[index]
-        if not unit.endswith((".", "!", "?", ":", ",", ";", " and", " or")):
-            unit += "."
-        kept.append((unit, bullet and unit.endswith((".", "!", "?"))))
+        unit = _punctuated(unit)
+        kept.append((unit, bullet and unit.endswith(_SENTENCE_STOPS)))
+    # A single whole item stays inline: a list of one is no list.
     listed = bullets and sum(item for _, item in kept) >= 2
+    text = _running_text([(unit, item and listed) for unit, item in kept])
+    return text.rstrip(":") + ("." if text.endswith(":") else "")
+
+
+def _punctuated(unit: str) -> str:
+    # Running text needs each unit closed; one ending in a stop, a colon, a comma or a joining
+    # "and" / "or" (a list item mid-sentence) already reads on.
+    return unit if unit.endswith(_UNIT_ENDINGS) else unit + "."
+
+
+def _running_text(units: Sequence[tuple[str, bool]]) -> str:
+    """(unit, is a list line) pairs as text: list lines on lines of their own, the rest run on."""
     text, previous_item = "", False
-    for unit, item in kept:
-        item = item and listed
+    for unit, item in units:
         gap = "\n" if (item or previous_item) and text else (" " if text else "")
         text += gap + ("- " if item else "") + unit
         previous_item = item
-    return text.rstrip(":") + ("." if text.endswith(":") else "")
+    return text

@@ -8,7 +8,7 @@ and leaves the wording to worker.agent.compose (the tools' own messages plus a p
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tools import OrderSnapshot
@@ -57,15 +57,10 @@ class OfflineBackend(Backend):
 
     def decide(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
         """The decision for this turn (the caller checks it does not repeat the open question)."""
+        settled = self._before_acting(ctx, toolbox)
+        if settled is not None:
+            return settled
         triage = ctx.triage
-        if triage.intent == "greeting":
-            return acknowledge(ctx.text)
-        if triage.intent == "review" and not forces_person(triage.escalation_reason):
-            return thank_for_feedback()
-        if forces_person(triage.escalation_reason) or triage.action == "escalate":
-            return escalate(toolbox, triage.escalation_reason or "out_of_scope")
-        if triage.confidence < self.min_confidence:
-            return unsure(triage.confidence, ctx.limits.sla_hours)
         if ctx.earlier is not None and ctx.earlier.get("action") == "replacement":
             return replacement_follow_up(ctx, toolbox)
         if triage.intent == "track_refund":
@@ -77,6 +72,21 @@ class OfflineBackend(Backend):
         if triage.action in TOOL_ACTIONS:
             return act(ctx, toolbox, triage.action)
         return ask_for_details()
+
+    def _before_acting(self, ctx: AgentContext, toolbox: Toolbox) -> BackendResult | None:
+        """Courtesy, a hand-over or doubt: what is settled before any order, tool or passage is
+        looked at (None when the turn goes on to them)."""
+        triage = ctx.triage
+        if triage.intent == "greeting":
+            return acknowledge(ctx.text)
+        forced = forces_person(triage.escalation_reason)
+        if triage.intent == "review" and not forced:
+            return thank_for_feedback()
+        if forced or triage.action == "escalate":
+            return escalate(toolbox, triage.escalation_reason or "out_of_scope")
+        if triage.confidence < self.min_confidence:
+            return unsure(triage.confidence, ctx.limits.sla_hours)
+        return None
 
     def answer(self, ctx: AgentContext, toolbox: Toolbox, topic: str | None = None) -> BackendResult:
         """Answer a policy question from the best passage, or hand over when no policy covers it."""
@@ -277,26 +287,50 @@ def choose_order(ctx: AgentContext, action: str) -> tuple[str | None, list[Order
 def tool_args(ctx: AgentContext, action: str, number: str) -> dict[str, Any] | None:
     """The tool's arguments from the message; None when a replacement's problem is not said."""
     args: dict[str, Any] = {"order_number": number}
-    items = partial_items(ctx, number)
-    reason = _REASON_WORDS.get(ctx.triage.detail or "")
-    if action == "refund":
-        args.update({"item_names": items, "reason": reason})
-    elif action == "cancel":
-        args["reason"] = reason
-    elif action == "change_address":
-        # Read from the redacted text, so this is the vault's placeholder ([ADDRESS_1]): the toolbox
-        # puts the customer's own words back server-side, and no model or trace ever sees them.
-        args["address"] = new_address(ctx.text)
-        if not args["address"]:
+    read = _ARGUMENTS.get(action)
+    if read is not None:
+        said = read(ctx, number)
+        if said is None:
             return None
-    elif action == "replacement":
-        problem = _PROBLEMS.get(ctx.triage.replacement_reason or "")
-        if problem is None and _WRONG_ITEM_HINT.search(ctx.text):
-            problem = "wrong_item"
-        if problem is None:
-            return None
-        args.update({"problem": problem, "item_names": items})
+        args.update(said)
     return {key: value for key, value in args.items() if value}
+
+
+def _reason(ctx: AgentContext) -> str | None:
+    return _REASON_WORDS.get(ctx.triage.detail or "")
+
+
+def _refund_args(ctx: AgentContext, number: str) -> dict[str, Any]:
+    return {"item_names": partial_items(ctx, number), "reason": _reason(ctx)}
+
+
+def _cancel_args(ctx: AgentContext, number: str) -> dict[str, Any]:
+    return {"reason": _reason(ctx)}
+
+
+def _address_args(ctx: AgentContext, number: str) -> dict[str, Any] | None:
+    # Read from the redacted text, so this is the vault's placeholder ([ADDRESS_1]): the toolbox
+    # puts the customer's own words back server-side, and no model or trace ever sees them.
+    address = new_address(ctx.text)
+    return {"address": address} if address else None
+
+
+def _replacement_args(ctx: AgentContext, number: str) -> dict[str, Any] | None:
+    problem = _PROBLEMS.get(ctx.triage.replacement_reason or "")
+    if problem is None and _WRONG_ITEM_HINT.search(ctx.text):
+        problem = "wrong_item"
+    if problem is None:
+        return None
+    return {"problem": problem, "item_names": partial_items(ctx, number)}
+
+
+# What each tool needs from the message beyond the order number (None: the message does not say).
+_ARGUMENTS: dict[str, Callable[[AgentContext, str], dict[str, Any] | None]] = {
+    "refund": _refund_args,
+    "cancel": _cancel_args,
+    "change_address": _address_args,
+    "replacement": _replacement_args,
+}
 
 
 def partial_items(ctx: AgentContext, number: str) -> list[str]:

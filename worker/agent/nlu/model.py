@@ -304,18 +304,11 @@ def _fit_temperature(scores: Any, labels: Sequence[str], classes: Sequence[str])
 def train(texts: Sequence[str], labels: Sequence[str], groups: Sequence[str]) -> ActionModel:
     """Fit the classifier; `groups` keep template siblings together in calibration folds."""
     import numpy as np
-    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import hstack
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
-    seen = [views(text) for text in texts]
-    vectorizers = [_vectorizer(name) for name, _ in _BLOCKS]
-    matrices = [
-        v.fit_transform([s[view] for s in seen]) for v, (_, view) in zip(vectorizers, _BLOCKS, strict=True)
-    ]
-    dense = []
-    if static_vectors.available():
-        vectors = [vector_views(text) for text in texts]
-        dense = [csr_matrix(np.array([v[view] for v in vectors]) * _VECTOR_SCALE) for view in _VECTOR_VIEWS]
+    vectorizers, matrices = _fit_ngrams(texts)
+    dense = _sentence_vector_matrices(texts)
     features = hstack(matrices + dense).tocsr()
     folds = GroupKFold(n_splits=_FOLDS)
     cv_scores = cross_val_predict(
@@ -324,19 +317,53 @@ def train(texts: Sequence[str], labels: Sequence[str], groups: Sequence[str]) ->
     svm = _svm().fit(features, labels)
     classes = tuple(str(c) for c in svm.classes_)
     temperature = _fit_temperature(cv_scores, labels, classes)
-    blocks, start = [], 0
-    for (name, view), vectorizer, matrix in zip(_BLOCKS, vectorizers, matrices, strict=True):
-        end = start + matrix.shape[1]
-        vocabulary = {str(term): int(i) for term, i in vectorizer.vocabulary_.items()}
-        weights = np.ascontiguousarray(svm.coef_[:, start:end])
-        blocks.append(_Block(name, view, vocabulary, vectorizer.idf_, weights))
-        start = end
-    vector_blocks = []
-    for view, matrix in zip(_VECTOR_VIEWS, dense, strict=False):
-        end = start + matrix.shape[1]
-        vector_blocks.append(_VectorBlock(view, np.ascontiguousarray(svm.coef_[:, start:end])))
-        start = end
+    # The SVM's weights lie side by side in the order the blocks were stacked: n-grams, then vectors.
+    weights = _split_columns(svm.coef_, [m.shape[1] for m in matrices + dense])
+    blocks = [
+        _ngram_block(name, view, vectorizer, w)
+        for (name, view), vectorizer, w in zip(_BLOCKS, vectorizers, weights, strict=False)
+    ]
+    vector_blocks = [
+        _VectorBlock(view, w) for view, w in zip(_VECTOR_VIEWS, weights[len(_BLOCKS) :], strict=False)
+    ]
     return ActionModel(classes, blocks, np.asarray(svm.intercept_), temperature, vector_blocks)
+
+
+def _fit_ngrams(texts: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """The n-gram blocks' vectorizers, fitted on the texts, and the texts' TF-IDF matrices."""
+    seen = [views(text) for text in texts]
+    vectorizers = [_vectorizer(name) for name, _ in _BLOCKS]
+    matrices = [
+        v.fit_transform([s[view] for s in seen]) for v, (_, view) in zip(vectorizers, _BLOCKS, strict=True)
+    ]
+    return vectorizers, matrices
+
+
+def _sentence_vector_matrices(texts: Sequence[str]) -> list[Any]:
+    """One sparse matrix per vector view, or none without the model package (n-grams alone)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    if not static_vectors.available():
+        return []
+    vectors = [vector_views(text) for text in texts]
+    return [csr_matrix(np.array([v[view] for v in vectors]) * _VECTOR_SCALE) for view in _VECTOR_VIEWS]
+
+
+def _ngram_block(name: str, view: str, vectorizer: Any, weights: Any) -> _Block:
+    # sklearn's terms and indices are numpy scalars; the cache stores the vocabulary as JSON.
+    vocabulary = {str(term): int(i) for term, i in vectorizer.vocabulary_.items()}
+    return _Block(name, view, vocabulary, vectorizer.idf_, weights)
+
+
+def _split_columns(coef: Any, widths: Sequence[int]) -> list[Any]:
+    """The weight matrix cut into consecutive column blocks of these widths (contiguous copies)."""
+    import numpy as np
+
+    bounds = np.cumsum([0, *widths])
+    return [
+        np.ascontiguousarray(coef[:, start:end]) for start, end in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def cache_key() -> str:

@@ -40,19 +40,25 @@ def overlaps(training: Iterable[str], evaluation: Iterable[str]) -> list[tuple[s
     long_sets = [(text, frozenset(w)) for text, w in evaluated if len(set(w)) >= NEAR_MIN_WORDS]
     found = []
     for text in training:
-        w = words(text)
-        if not w:
-            continue
-        if w in exact:
-            found.append((text, exact[w]))
-            continue
-        seen = frozenset(w)
-        if len(seen) < NEAR_MIN_WORDS:
-            continue
-        match = next((other for other, s in long_sets if _near(seen, s)), None)
-        if match is not None:
-            found.append((text, match))
+        copied = _copied(words(text), exact, long_sets)
+        if copied is not None:
+            found.append((text, copied))
     return found
+
+
+def _copied(
+    w: tuple[str, ...], exact: dict[tuple[str, ...], str], long_sets: list[tuple[str, frozenset[str]]]
+) -> str | None:
+    """The evaluation text these training words repeat: the same words, else a near copy."""
+    if not w:
+        return None
+    if w in exact:
+        return exact[w]
+    seen = frozenset(w)
+    # Short texts share most of their words by chance ("where is my order"): only exact copies count.
+    if len(seen) < NEAR_MIN_WORDS:
+        return None
+    return next((other for other, s in long_sets if _near(seen, s)), None)
 
 
 def scenario_messages(path: Path) -> list[str]:
