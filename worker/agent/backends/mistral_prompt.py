@@ -110,11 +110,7 @@ def _dates(order: OrderSnapshot, now: datetime) -> str:
 
 def conversation(ctx: AgentContext) -> list[BaseMessage]:
     """The latest turns as alternating user/assistant messages, the subject before the first one."""
-    turns = list(ctx.conversation[-MAX_TURNS:])
-    if not turns or turns[-1].author != "customer":
-        turns.append(Turn("customer", ctx.text))
-    while turns and turns[0].author != "customer":  # the API wants a user message first
-        turns.pop(0)
+    turns = _customer_first(ctx)
     if ctx.subject and ctx.subject.strip() not in turns[0].text:
         turns[0] = Turn("customer", f"Subject: {ctx.subject.strip()}\n\n{turns[0].text}")
     merged: list[tuple[str, str]] = []
@@ -126,6 +122,17 @@ def conversation(ctx: AgentContext) -> list[BaseMessage]:
         else:
             merged.append((role, text))
     return [HumanMessage(text) if role == "user" else AIMessage(text) for role, text in merged]
+
+
+def _customer_first(ctx: AgentContext) -> list[Turn]:
+    """The latest turns, ending with the customer's message and starting with a customer's (the API
+    wants a user message first)."""
+    turns = list(ctx.conversation[-MAX_TURNS:])
+    if not turns or turns[-1].author != "customer":
+        turns.append(Turn("customer", ctx.text))
+    while turns and turns[0].author != "customer":
+        turns.pop(0)
+    return turns
 
 
 def cited_numbers(text: str) -> list[int]:
