@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.escalation_policy import EscalationRules
+from tools.sla import BusinessCalendar, parse_targets
 from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
@@ -151,7 +152,14 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SELLER_ADDRESS": _env("SELLER_ADDRESS", "1 Example Street, 10115 Berlin, Germany"),
         "SELLER_VAT_ID": _env("SELLER_VAT_ID"),
         "TAX_RATE": _optional_decimal("TAX_RATE"),
-        # Escalation rules and service levels (SLA_HOURS is a policy limit, above).
+        # Escalation rules and service levels (SLA_HOURS is a policy limit, above). Targets are hours of
+        # the team's working time (SLA_BUSINESS_HOURS, e.g. "mon-fri 09:00-17:00"; empty: around the
+        # clock); first responses default to SLA_HOURS for every priority.
+        "SLA_FIRST_RESPONSE_HOURS": parse_targets(_env("SLA_FIRST_RESPONSE_HOURS", ""), None),
+        "SLA_RESOLUTION_HOURS": parse_targets(_env("SLA_RESOLUTION_HOURS", "P1=24,P2=48,P3=72,P4=120"), None),
+        "SLA_CALENDAR": BusinessCalendar.parse(
+            _env("SLA_BUSINESS_HOURS", ""), _env("SLA_TIMEZONE", "UTC"), _env("SLA_HOLIDAYS", "").split(",")
+        ),
         "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", EscalationRules.sentiment_below),
         "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", EscalationRules.confidence_below),
         "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", EscalationRules.p1_after_turns),

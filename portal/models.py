@@ -339,7 +339,10 @@ class Ticket(db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first response due
+    # Resolution due (set when a person takes over); the clock stops while waiting for the customer.
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     satisfaction: Mapped[str | None] = mapped_column(String(12))
     satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     human_involved: Mapped[bool] = mapped_column(Boolean, default=False)  # a person replied or decided

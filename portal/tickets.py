@@ -8,12 +8,11 @@ one), so the job always finds its rows.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import event
 
-from portal import queue
+from portal import queue, sla
 from portal.extensions import db
 from portal.models import (
     AgentRun,
@@ -34,9 +33,10 @@ SUBJECT_MAX = 200
 BODY_MAX = 5000
 
 
-def response_due(now: datetime) -> datetime:
-    """The first-response deadline for a ticket that starts waiting now: SLA_HOURS later."""
-    return now + timedelta(hours=current_app.config["SLA_HOURS"])
+def response_due(now: datetime, priority: str | None = None) -> datetime:
+    """The first-response deadline for a ticket that starts waiting now (portal.sla: the priority's
+    target in working time; SLA_HOURS around the clock by default)."""
+    return sla.first_response_due(now, priority)
 
 
 class TicketError(ValueError):
@@ -84,6 +84,7 @@ def add_customer_reply(ticket: Ticket, body: str) -> Message:
     ticket.messages.append(message)
     ticket.customer_turns += 1
     ticket.resolved_at = None
+    sla.resume(ticket, utcnow())  # the resolution clock runs again
     if (
         ticket.assignee_id is not None
         or ticket.human_involved

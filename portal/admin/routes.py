@@ -10,14 +10,14 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from portal import metrics, queue
+from portal import metrics, queue, sla
 from portal.accounts import AccountError, create_user, new_account_transaction
 from portal.admin import bp, charts
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.config import policy_limits
 from portal.extensions import db
 from portal.mailer.account_mail import send_password_reset
-from portal.models import ActionDecision, Role, User
+from portal.models import ActionDecision, Role, User, utcnow
 from portal.policy_text import render_policy
 from portal.services import content
 from portal.services.audit import Actor, log_action
@@ -45,6 +45,7 @@ def metrics_page():
         help=help_metrics(data.since),
         days=days,
         chart=charts.stacked_by_day(data.by_day),
+        breaches=sla.breaches(data.since, utcnow()),
     )
 
 

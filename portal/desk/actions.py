@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from portal import sla
 from portal.extensions import db
 from portal.models import (
     ActionDecision,
@@ -97,7 +98,8 @@ def _hand_to_person(ticket: Ticket, reason: str) -> None:
     ticket.status, ticket.resolved_at = TicketStatus.ESCALATED.value, None
     ticket.escalation_reason = ticket.escalation_reason or reason
     ticket.escalated_at = now
-    ticket.sla_due_at = response_due(now)
+    ticket.sla_due_at = response_due(now, ticket.priority)
+    sla.start_resolution_clock(ticket, now)
 
 
 def reply(ticket: Ticket, staff: User, body: str) -> Message:
@@ -115,6 +117,7 @@ def _mark_answered_by(ticket: Ticket, staff: User) -> None:
     ticket.human_involved = True
     ticket.first_response_at = ticket.first_response_at or now
     ticket.status = TicketStatus.ANSWERED.value
+    sla.pause(ticket, now)  # waiting for the customer: the resolution clock stops
     ticket.assignee_id = ticket.assignee_id or staff.id
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from portal import sla
 from portal.extensions import db
 from portal.mailer.order_mail import send_address_changed
 from portal.models import (
@@ -159,7 +160,8 @@ def mark_escalated(ticket_id: int | None, reason: str, now: datetime) -> None:
     ticket.escalation_reason = reason[:200]
     ticket.escalated_at = now
     if ticket.sla_due_at is None:
-        ticket.sla_due_at = response_due(now)
+        ticket.sla_due_at = response_due(now, ticket.priority)
+    sla.start_resolution_clock(ticket, now)
 
 
 def _payout(order: Order, kind: str, amount, currency: str, key: str) -> str:

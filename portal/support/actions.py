@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal import sla
 from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
@@ -123,7 +124,8 @@ def _to_the_desk(ticket: Ticket, comment: str, reason: str, handover: str, tool:
     ticket.status = TicketStatus.ESCALATED.value
     ticket.escalation_reason = reason
     ticket.escalated_at, ticket.resolved_at = now, None
-    ticket.sla_due_at = response_due(now)
+    ticket.sla_due_at = response_due(now, ticket.priority)
+    sla.start_resolution_clock(ticket, now)
     notify("escalated", ticket, by="customer")
     _log(ticket, tool, comment[:500] or reason)
 
