@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> None:
         worker = SimpleWorker(args.queues, connection=connection, name=args.name)
         if "agent" in args.queues and not args.burst:
             _start_agent_services(app)
+        if "email" in args.queues and not args.burst and app.config.get("INBOUND_IMAP_HOST"):
+            from worker.inbound_jobs import start_inbound_poller
+
+            start_inbound_poller(app)  # Email in: poll the support mailbox (docs/email.md)
         log.info("worker %s listening on %s", worker.name, ", ".join(args.queues))
         worker.work(burst=args.burst, with_scheduler=True)
 
