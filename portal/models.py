@@ -580,7 +580,6 @@ class EmailOutbox(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-
 class InboundOutcome(StrEnum):
     THREADED = "threaded"  # added to its ticket's thread
     OPENED = "opened"  # a new ticket for a known customer
@@ -609,6 +608,7 @@ class InboundEmail(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
 
 __all__ = [
     "ActionDecision",
