@@ -4,7 +4,6 @@ standard input, for an MTA that delivers to a command)."""
 from __future__ import annotations
 
 import imaplib
-import sys
 
 import click
 
@@ -30,6 +29,5 @@ def fetch_command(limit: int | None) -> None:
 @click.argument("source", type=click.File("rb"), default="-")
 def receive_command(source) -> None:
     """Take in one message (RFC 5322) from SOURCE, a file or - for standard input."""
-    raw = source.read() if source is not sys.stdin else sys.stdin.buffer.read()
-    result = receive(raw)
+    result = receive(source.read())  # click opens "-" as binary standard input
     click.echo(" ".join(part for part in (result.outcome, result.ticket_reference, result.reason) if part))

@@ -72,3 +72,20 @@ def test_a_reply_with_nothing_new_adds_nothing(app):
             "no new text once quotes and signature are removed",
         )
         assert db.session.scalars(select(Ticket)).all() == []
+
+
+def test_flask_mail_receive_takes_one_message_from_standard_input(app):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "casey@example.com", "support@example.com", "Help"
+    message["Message-ID"] = "<piped-1@mail.example.net>"
+    message.set_content(f"{NEW}\n\nSent from my iPhone\n")
+    with app.app_context():
+        make_user("casey@example.com", "Casey Customer")
+        db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["mail", "receive"], input=message.as_bytes())
+    again = runner.invoke(args=["mail", "receive", "-"], input=message.as_bytes())
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("opened T-") and again.output.strip() == "duplicate"
+    with app.app_context():
+        assert db.session.scalars(select(Ticket)).one().body == NEW
