@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from portal import actions_cli, cli
+    from portal.inbound import cli as _inbound_cli  # noqa: F401 - adds `mail fetch` and `mail receive`
     from portal.mailer.cli import mail_cli
 
     cli.init_app(app)

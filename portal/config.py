@@ -179,6 +179,31 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_FEEDBACK_MAX_AGE_DAYS": _int("MAIL_FEEDBACK_MAX_AGE_DAYS", 14),
         "MAIL_STALE_MINUTES": _int("MAIL_STALE_MINUTES", 15),
         "MAIL_SUPPRESS_SEND": mail_server is None,
+        **_inbound_settings(),
+    }
+
+
+def _inbound_settings() -> dict[str, Any]:
+    """Email in (docs/email.md, "Email in"): the reply address and the IMAP mailbox polled for mail."""
+    return {
+        # support@shop.example: customer mails get Reply-To support+T-XXXX.<signature>@shop.example (the
+        # mailbox must accept plus-addressing). Unset: no Reply-To; replies thread by their References.
+        "MAIL_REPLY_ADDRESS": _env("MAIL_REPLY_ADDRESS"),
+        "INBOUND_IMAP_HOST": _env("INBOUND_IMAP_HOST"),  # unset: no polling
+        "INBOUND_IMAP_PORT": _int("INBOUND_IMAP_PORT", 993),
+        "INBOUND_IMAP_SSL": _bool("INBOUND_IMAP_SSL", True),  # false: STARTTLS when offered, else plain
+        "INBOUND_IMAP_USER": _env("INBOUND_IMAP_USER"),
+        "INBOUND_IMAP_PASSWORD": _env("INBOUND_IMAP_PASSWORD"),
+        "INBOUND_IMAP_FOLDER": _env("INBOUND_IMAP_FOLDER", "INBOX"),
+        # Unset: processed messages are flagged Seen and stay; set: they are moved there.
+        "INBOUND_IMAP_DONE_FOLDER": _env("INBOUND_IMAP_DONE_FOLDER"),
+        "INBOUND_IMAP_TIMEOUT": _float("INBOUND_IMAP_TIMEOUT", 30.0),
+        "INBOUND_BATCH": _int("INBOUND_BATCH", 100),  # messages per fetch
+        "INBOUND_POLL_SECONDS": _int("INBOUND_POLL_SECONDS", 60),
+        # Unknown senders get the sign-up pointer at most once per address in this many hours.
+        "INBOUND_SIGNUP_REPLY_HOURS": _int("INBOUND_SIGNUP_REPLY_HOURS", 24),
+        # Languages whose reply headers and sign-offs are recognised when stripping quotes.
+        "INBOUND_QUOTE_LANGUAGES": _env("INBOUND_QUOTE_LANGUAGES", "en,de,fr,es,it,nl"),
     }
 
 

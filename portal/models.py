@@ -589,6 +589,36 @@ class EmailOutbox(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class InboundOutcome(StrEnum):
+    THREADED = "threaded"  # added to its ticket's thread
+    OPENED = "opened"  # a new ticket for a known customer
+    SIGNUP = "signup"  # unknown sender: told how to sign up
+    IGNORED = "ignored"  # auto-reply, bounce, loop, nothing new, rate-limited pointer
+    REFUSED = "refused"  # a forged reply address
+
+
+class InboundEmail(db.Model):
+    """One email taken in (portal/inbound): what it did. The unique key makes a refetched message a no-op."""
+
+    __tablename__ = "inbound_emails"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({_enum_values(InboundOutcome)})", name="ck_inbound_emails_outcome"),
+        Index("ix_inbound_emails_sender_received", "sender", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the Message-ID (of the raw bytes when there is none): Message-IDs may be 998 characters.
+    message_key: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sender: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    outcome: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 __all__ = [
     "ActionDecision",
     "ActionLog",
@@ -598,6 +628,8 @@ __all__ = [
     "AuthorKind",
     "Cancellation",
     "EmailOutbox",
+    "InboundEmail",
+    "InboundOutcome",
     "LedgerEntry",
     "Message",
     "Order",

@@ -34,6 +34,7 @@ WARM_UP_AGENT = "worker.jobs.warm_up_agent"
 REAP_EVERY_SECONDS = 60  # in-process mode; RQ workers run the same check themselves (worker.reaper)
 SEND_EMAIL = "worker.email_jobs.send_email"
 SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
+FETCH_INBOUND_MAIL = "worker.inbound_jobs.fetch_inbound_mail"
 
 # Backoff between retries (seconds), from AGENT_RETRY_INTERVALS / MAIL_RETRY_INTERVALS; the job itself
 # decides which failures are transient.
@@ -130,6 +131,8 @@ def init_app(app: Flask) -> None:
         app.extensions["inprocess_queue"] = InProcessQueue(app.config["INPROCESS_WORKERS"])
         if not app.testing:
             _every(app, REAP_EVERY_SECONDS, REAP_STALE_RUNS)
+            if app.config.get("INBOUND_IMAP_HOST"):  # RQ workers poll the mailbox themselves
+                _every(app, app.config["INBOUND_POLL_SECONDS"], FETCH_INBOUND_MAIL, queue=EMAIL_QUEUE)
             _warm_up_on_first_request(app)
     elif mode == "manual":
         app.extensions["manual_queue"] = ManualQueue()
@@ -147,16 +150,16 @@ def _warm_up_on_first_request(app: Flask) -> None:
             enqueue(WARM_UP_AGENT)
 
 
-def _every(app: Flask, seconds: float, path: str) -> None:
+def _every(app: Flask, seconds: float, path: str, queue: str = AGENT_QUEUE) -> None:
     """Enqueue the job at `path` every `seconds` (in-process mode's stand-in for a scheduler)."""
 
     def tick() -> None:
         try:
             with app.app_context():
-                enqueue(path)
+                enqueue(path, queue=queue)
         except Exception:
             log.exception("periodic job %s could not be enqueued", path)
-        _every(app, seconds, path)
+        _every(app, seconds, path, queue)
 
     timer = threading.Timer(seconds, tick)
     timer.daemon = True

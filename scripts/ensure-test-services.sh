@@ -60,6 +60,13 @@ ensure_chromium() {
   log "installing chromium"; apt_install chromium fonts-liberation
 }
 
+# Email-in tests start their own private Dovecot (tests/email/imap_server.py); only the binary is needed.
+ensure_dovecot() {
+  if command -v dovecot >/dev/null; then log "dovecot at $(command -v dovecot)"; return; fi
+  log "installing dovecot-imapd"; apt_install dovecot-imapd
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_dovecot

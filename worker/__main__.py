@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
             _start_agent_services(app)
         if not args.burst:
             start_upkeep(worker, app)  # also enqueues the jobs kept while Redis was down
+        if "email" in args.queues and not args.burst and app.config.get("INBOUND_IMAP_HOST"):
+            from worker.inbound_jobs import start_inbound_poller
+
+            start_inbound_poller(app)  # Email in: poll the support mailbox (docs/email.md)
         log.info("worker %s listening on %s", worker.name, ", ".join(args.queues))
         try:
             worker.work(burst=args.burst, with_scheduler=True)

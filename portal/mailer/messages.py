@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portal.config import policy_limits
 from portal.extensions import db
+from portal.inbound.addresses import reply_address
 from portal.mailer import feedback
 from portal.mailer.compose import Draft, render, settings_url, summary
 from portal.mailer.links import external_url, staff_ticket_url, thread_headers, ticket_url
@@ -44,6 +45,9 @@ def customer_message(event: str, ticket: Ticket, context: dict[str, Any]) -> tup
     draft = render(event, subject, **values)
     headers = thread_headers(ticket.reference, event, root=root)
     headers["X-SupportOps-Ticket"] = ticket.reference
+    reply_to = reply_address(ticket.reference)
+    if reply_to:  # the signed per-ticket address: a reply lands in this thread (docs/email.md, "Email in")
+        headers["Reply-To"] = reply_to
     headers["X-SupportOps-Event"] = event
     if not values["essential"] and settings_url():
         headers["List-Unsubscribe"] = f"<{settings_url()}>"  # the settings page turns updates off
