@@ -327,3 +327,12 @@ def test_rate_limit_is_per_key(tmp_path):
     assert client.get("/api/v1/tickets", headers=auth(second)).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ActionLog)) == 0
+
+
+def test_the_api_needs_no_csrf_token_but_the_portal_still_does(app, client, shop):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert open_ticket(client, shop).status_code == 201
+        assert client.post("/auth/login", data={"email": "x@example.com"}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
