@@ -104,7 +104,7 @@ def _migrations_dir():
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import errors, telemetry
+    from portal import api, errors, telemetry
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.desk import bp as desk_bp
@@ -125,6 +125,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailer_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(help_bp)
+    app.register_blueprint(api.bp)
+    api.init_app(app)
     errors.init_app(app)
     telemetry.init_app(app)
     remember_served_base(app)

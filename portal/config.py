@@ -179,6 +179,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_FEEDBACK_MAX_AGE_DAYS": _int("MAIL_FEEDBACK_MAX_AGE_DAYS", 14),
         "MAIL_STALE_MINUTES": _int("MAIL_STALE_MINUTES", 15),
         "MAIL_SUPPRESS_SEND": mail_server is None,
+        # REST API (docs/api.md): requests per API key.
+        "API_RATE_LIMIT": _env("API_RATE_LIMIT", "120 per minute;5000 per hour"),
+        # Webhooks: seconds to wait for a receiver, and the backoff between attempts before `failed`.
+        "WEBHOOK_TIMEOUT": _float("WEBHOOK_TIMEOUT", 10.0),
+        "WEBHOOK_RETRY_INTERVALS": _int_list("WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,7200"),
         **_inbound_settings(),
     }
 

@@ -7,7 +7,9 @@ import math
 import time
 
 from flask import Flask, abort, g, render_template, request
+from werkzeug.exceptions import HTTPException
 
+from portal.api.errors import http_error_response, is_api_request
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -47,37 +49,47 @@ def _is_login() -> bool:
     return request.endpoint in ("auth.login", "auth.signup")
 
 
-def init_app(app: Flask) -> None:
-    app.before_request(refuse_nul_characters)
+def _api_json(page):
+    """Under /api/ an error is JSON with a stable code (portal/api/errors.py); elsewhere `page(error)`."""
 
-    @app.errorhandler(404)
-    def not_found(_error):
-        if _wants_json():
-            return {"error": "not found"}, 404
-        return render_template("errors/404.html"), 404
+    def handler(error):
+        if not is_api_request():
+            return page(error)
+        if error.code == 500:
+            _reset_session()
+        headers = {"Retry-After": str(retry_after_seconds())} if error.code == 429 else None
+        return http_error_response(error, headers)
 
-    @app.errorhandler(413)
-    def too_large(_error):
-        return render_template("errors/413.html"), 413
+    return handler
 
-    @app.errorhandler(429)
-    def too_many(_error):
-        wait = retry_after_seconds()
-        page = render_template("errors/429.html", wait_words=_wait_words(wait), login=_is_login())
-        return page, 429, {"Retry-After": str(wait)}
 
-    @app.errorhandler(400)
-    def bad_request(error):
-        return render_template("errors/400.html", reason=getattr(error, "description", None)), 400
+def _not_found(_error):
+    if _wants_json():
+        return {"error": "not found"}, 404
+    return render_template("errors/404.html"), 404
 
-    @app.errorhandler(500)
-    def server_error(_error):
-        saved = _reset_session()
-        try:
-            return render_template("errors/500.html", saved=saved), 500
-        except Exception:  # the database itself may be what failed: still answer with the page's words
-            log.exception("the 500 page could not be rendered")
-            return PLAIN_500, 500, {"Content-Type": "text/html; charset=utf-8"}
+
+def _too_large(_error):
+    return render_template("errors/413.html"), 413
+
+
+def _too_many(_error):
+    wait = retry_after_seconds()
+    page = render_template("errors/429.html", wait_words=_wait_words(wait), login=_is_login())
+    return page, 429, {"Retry-After": str(wait)}
+
+
+def _bad_request(error):
+    return render_template("errors/400.html", reason=getattr(error, "description", None)), 400
+
+
+def _server_error(_error):
+    saved = _reset_session()
+    try:
+        return render_template("errors/500.html", saved=saved), 500
+    except Exception:  # the database itself may be what failed: still answer with the page's words
+        log.exception("the 500 page could not be rendered")
+        return PLAIN_500, 500, {"Content-Type": "text/html; charset=utf-8"}
 
 
 PLAIN_500 = (
@@ -101,3 +113,14 @@ def _reset_session() -> bool:
             db.session.remove()
         g.pop("_login_user", None)  # Flask-Login's cache: its row belonged to the closed session
         return True
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
+    # Any other HTTP error (405, 401 ...) keeps Werkzeug's own page outside the API.
+    app.register_error_handler(HTTPException, _api_json(lambda error: error))
+    app.register_error_handler(404, _api_json(_not_found))
+    app.register_error_handler(413, _api_json(_too_large))
+    app.register_error_handler(429, _api_json(_too_many))
+    app.register_error_handler(400, _api_json(_bad_request))
+    app.register_error_handler(500, _api_json(_server_error))

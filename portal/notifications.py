@@ -24,6 +24,10 @@ Events, who gets them, and the context each reads (anything else is ignored):
   (2) not when by="customer": they resolved it themselves. It carries the one-click satisfaction links.
 Staff alerts go to the assignee, or to every active staff member and admin when unassigned, and are
 merged into one digest per person when several arrive within MAIL_STAFF_DIGEST_SECONDS.
+
+Webhooks: ticket_received, escalated, resolved and action_done are also fanned out to the registered
+webhook endpoints (portal.webhooks: ticket.created, ticket.escalated, ticket.resolved, action.done),
+whoever the emails skip.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select
 
+from portal import webhooks
 from portal.extensions import db
 from portal.mailer import outbox
 from portal.mailer.messages import ESSENTIAL_EVENTS, customer_message, staff_alert
@@ -74,6 +79,7 @@ def notify(event: str, ticket: Ticket, **context: Any) -> None:
         db.session.add(row)
         _send_after_commit(row)
     log.info("notify %s ticket=%s rows=%d", event, ticket.reference, len(rows))
+    webhooks.from_notification(event, ticket, context, _source(event, ticket, context))
 
 
 def _customer_wants(event: str, ticket: Ticket, context: dict[str, Any]) -> bool:

@@ -1,6 +1,6 @@
 """The one place that knows background job paths, queue names, timeouts and retries.
 
-With REDIS_URL set, jobs go to RQ (named queues `agent` and `email`) and real workers run them
+With REDIS_URL set, jobs go to RQ (named queues `agent`, `email` and `webhook`) and real workers run them
 (`python -m worker`). Without it (`make run`), the same job functions run in a small in-process thread
 pool inside an app context. The web side enqueues by dotted path, so it never imports worker code.
 Always commit before enqueueing: a job must find the rows it is given. When Redis cannot be reached,
@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 AGENT_QUEUE = "agent"
 EMAIL_QUEUE = "email"
-QUEUES = (AGENT_QUEUE, EMAIL_QUEUE)
+WEBHOOK_QUEUE = "webhook"  # its own queue: a slow receiver never holds up email
+QUEUES = (AGENT_QUEUE, EMAIL_QUEUE, WEBHOOK_QUEUE)
 
 PROCESS_TICKET = "worker.jobs.process_ticket"
 REBUILD_POLICY_INDEX = "worker.jobs.rebuild_policy_index"
@@ -35,10 +36,15 @@ REAP_EVERY_SECONDS = 60  # in-process mode; RQ workers run the same check themse
 SEND_EMAIL = "worker.email_jobs.send_email"
 SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
 FETCH_INBOUND_MAIL = "worker.inbound_jobs.fetch_inbound_mail"
+DELIVER_WEBHOOK = "worker.webhook_jobs.deliver_webhook"
 
 # Backoff between retries (seconds), from AGENT_RETRY_INTERVALS / MAIL_RETRY_INTERVALS; the job itself
 # decides which failures are transient.
-RETRY_SETTINGS = {AGENT_QUEUE: "AGENT_RETRY_INTERVALS", EMAIL_QUEUE: "MAIL_RETRY_INTERVALS"}
+RETRY_SETTINGS = {
+    AGENT_QUEUE: "AGENT_RETRY_INTERVALS",
+    EMAIL_QUEUE: "MAIL_RETRY_INTERVALS",
+    WEBHOOK_QUEUE: "WEBHOOK_RETRY_INTERVALS",
+}
 
 
 def retry_intervals(queue: str, app: Flask) -> list[int]:
@@ -192,7 +198,11 @@ def rq_queue(name: str, app: Flask | None = None):
 
 
 def job_timeout(queue: str, app: Flask) -> int:
-    return app.config["AGENT_JOB_TIMEOUT"] if queue == AGENT_QUEUE else int(app.config["MAIL_TIMEOUT"] * 6)
+    if queue == AGENT_QUEUE:
+        return app.config["AGENT_JOB_TIMEOUT"]
+    if queue == WEBHOOK_QUEUE:
+        return int(app.config["WEBHOOK_TIMEOUT"] * 3)
+    return int(app.config["MAIL_TIMEOUT"] * 6)
 
 
 def enqueue(

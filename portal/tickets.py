@@ -138,3 +138,25 @@ def mask_cards(text: str) -> str:
     from portal.pii import mask_card_numbers
 
     return mask_card_numbers(text)
+
+
+def resolve_by_integration(ticket: Ticket, integration: str) -> bool:
+    """An API client (the shop, a CRM) closes the ticket; logged as the system with the key's name.
+
+    The customer gets the usual "resolved" email with its satisfaction links. False when already resolved.
+    """
+    from portal.models import ActionDecision
+    from portal.services.audit import Actor, log_action
+
+    if ticket.status == TicketStatus.RESOLVED.value:
+        return False
+    ticket.status, ticket.resolved_at = TicketStatus.RESOLVED.value, utcnow()
+    notify("resolved", ticket, by="api")
+    log_action(
+        Actor.system(f"api:{integration}"[:120]),
+        "api.resolve",
+        ActionDecision.NOTE.value,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+    )
+    return True

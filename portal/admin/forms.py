@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+    widgets,
+)
+from wtforms.validators import URL, DataRequired, Email, Length, ValidationError
 
 from portal.models import Role
 
@@ -37,3 +47,24 @@ class ContentEditForm(FlaskForm):
     markdown = TextAreaField("Markdown", validators=[DataRequired(), Length(max=MAX_CONTENT_CHARS)])
     preview = SubmitField("Preview")
     save = SubmitField("Save")
+
+
+class _Checkboxes(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ApiKeyForm(FlaskForm):
+    """A new REST API key: a name to recognise it by and its scopes (docs/api.md)."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    scopes = _Checkboxes("Scopes", validators=[DataRequired(message="Choose at least one scope.")])
+    submit = SubmitField("Create key")
+
+
+class WebhookForm(FlaskForm):
+    """A webhook endpoint: the receiver's URL and the events it wants."""
+
+    url = URLField("URL", validators=[DataRequired(), URL(require_tld=False), Length(max=500)])
+    events = _Checkboxes("Events", validators=[DataRequired(message="Choose at least one event.")])
+    submit = SubmitField("Add endpoint")

@@ -42,16 +42,18 @@ def _unhappy(payload: dict) -> bool:
 def _record(payload: dict, comment: str) -> bool:
     """Store the vote once; a "not satisfied" one also sends the ticket back to the desk."""
     from portal.services.transaction import customer_transaction  # here: they import this package
-    from portal.support.actions import reopen_not_satisfied
+    from portal.support.actions import reopen_not_satisfied, satisfaction_received
 
     ticket = db.session.get(Ticket, int(payload["t"]))
     if ticket is None:
         return False
     with customer_transaction(ticket.customer_id):  # one writer per customer, as on the ticket page
         recorded = record_feedback(payload)
-        if recorded and _unhappy(payload):
+        if recorded:
             db.session.refresh(ticket)
-            reopen_not_satisfied(ticket, comment)
+            reopened = _unhappy(payload) and reopen_not_satisfied(ticket, comment)
+            if not reopened:  # reopening announces the verdict itself
+                satisfaction_received(ticket)
     return recorded
 
 

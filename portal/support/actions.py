@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import sla
+from portal import sla, webhooks
 from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
@@ -82,6 +82,7 @@ def mark_satisfied(ticket: Ticket) -> bool:
         return False
     now = utcnow()
     ticket.satisfaction, ticket.satisfaction_at = "satisfied", now
+    satisfaction_received(ticket)
     if ticket.status != TicketStatus.RESOLVED.value:
         ticket.status, ticket.resolved_at = TicketStatus.RESOLVED.value, now
         notify("resolved", ticket, by="customer")
@@ -95,6 +96,7 @@ def escalate_to_person(ticket: Ticket, comment: str = "") -> bool:
         return False
     if ticket.satisfaction is None:
         ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
+        satisfaction_received(ticket)
     hours = current_app.config["SLA_HOURS"]
     _to_the_desk(ticket, comment, CUSTOMER_ESCALATION_REASON, _handover_text(hours), "ticket.escalate")
     return True
@@ -108,9 +110,16 @@ def reopen_not_satisfied(ticket: Ticket, comment: str = "") -> bool:
     if not can_escalate(ticket):
         return False
     ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
+    satisfaction_received(ticket)
     hours = current_app.config["SLA_HOURS"]
     _to_the_desk(ticket, comment, NOT_SATISFIED_REASON, _not_satisfied_text(hours), "ticket.not_satisfied")
     return True
+
+
+def satisfaction_received(ticket: Ticket) -> None:
+    """Announce the customer's verdict (ticket.satisfied / satisfaction_at just set) to webhooks."""
+    source = f"s{ticket.satisfaction_at.timestamp():.6f}"
+    webhooks.emit("ticket.satisfaction", ticket, source, satisfaction=ticket.satisfaction)
 
 
 def _to_the_desk(ticket: Ticket, comment: str, reason: str, handover: str, tool: str) -> None:

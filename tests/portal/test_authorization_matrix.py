@@ -17,7 +17,17 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import ContentRevision, Order, Refund, Role, Ticket, User, UserAddress
+from portal.models import (
+    ContentRevision,
+    Order,
+    Refund,
+    Role,
+    Ticket,
+    User,
+    UserAddress,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tests.conftest import base_config, make_app, truncate_all
 
 ANON, A, B, STAFF, ADMIN = "anonymous", "customer A", "customer B", "staff", "admin"
@@ -34,6 +44,12 @@ SECRET = "Sam's secret grinder"  # text of customer B's ticket: must never show 
 
 def expect(anon=LOGIN, a=404, b=404, staff=404, admin=404) -> dict[str, object]:
     return {ANON: anon, A: a, B: b, STAFF: staff, ADMIN: admin}
+
+
+def no_key(code=401):
+    """The REST API ignores sessions: without an API key every role gets the same JSON 401
+    (scopes per key are tested in tests/api/test_api.py)."""
+    return expect(code, code, code, code, code)
 
 
 def public(code=200):
@@ -242,6 +258,37 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/help/articles/no-such-article/vote", public(404), {"yes": "Yes"}),
     ],
     ("help.suggest", "GET"): [Case("/help/suggest.json?q=refund", public())],
+    ("admin.api_keys", "GET"): [Case("/admin/api-keys", admin())],
+    ("admin.api_keys", "POST"): [Case("/admin/api-keys", admin(400), {"name": ""})],
+    ("admin.revoke_api_key", "POST"): [
+        Case("/admin/api-keys/{api_key_id}/revoke", admin(302)),
+        Case("/admin/api-keys/999999/revoke", expect()),
+    ],
+    ("admin.webhooks", "GET"): [Case("/admin/webhooks", admin())],
+    ("admin.webhooks", "POST"): [Case("/admin/webhooks", admin(400), {"url": "not a url"})],
+    ("admin.disable_webhook", "POST"): [
+        Case("/admin/webhooks/{webhook_id}/disable", admin(302)),
+        Case("/admin/webhooks/999999/disable", expect()),
+    ],
+    ("admin.retry_webhook_delivery", "POST"): [
+        Case("/admin/webhooks/deliveries/{delivery_id}/retry", admin(302)),
+        Case("/admin/webhooks/deliveries/nope/retry", expect()),
+    ],
+    ("admin.retry_failed_webhooks", "POST"): [Case("/admin/webhooks/retry", admin(302))],
+    ("api.openapi", "GET"): [Case("/api/v1/openapi.json", public())],
+    ("api.put_customer", "PUT"): [Case("/api/v1/customers", no_key())],
+    ("api.list_customers", "GET"): [Case("/api/v1/customers", no_key())],
+    ("api.put_order", "PUT"): [Case("/api/v1/orders/{b_order}", no_key())],
+    ("api.patch_order", "PATCH"): [Case("/api/v1/orders/{b_order}", no_key())],
+    ("api.get_order", "GET"): [Case("/api/v1/orders/{b_order}", no_key())],
+    ("api.list_orders", "GET"): [Case("/api/v1/orders", no_key())],
+    ("api.create_ticket", "POST"): [Case("/api/v1/tickets", no_key())],
+    ("api.list_tickets", "GET"): [Case("/api/v1/tickets", no_key())],
+    ("api.get_ticket", "GET"): [Case("/api/v1/tickets/{b_ticket}", no_key())],
+    ("api.reply", "POST"): [Case("/api/v1/tickets/{b_ticket}/replies", no_key())],
+    ("api.escalate", "POST"): [Case("/api/v1/tickets/{b_ticket}/escalate", no_key())],
+    ("api.resolve", "POST"): [Case("/api/v1/tickets/{b_ticket}/resolve", no_key())],
+    ("api.ticket_actions", "GET"): [Case("/api/v1/tickets/{b_ticket}/actions", no_key())],
 }
 
 
@@ -259,6 +306,9 @@ class World:
     b_address: int
     b_spare_address: int
     revision: int
+    api_key_id: int
+    webhook_id: int
+    delivery_id: str
 
     def fill(self, text: str) -> str:
         return text.format(**self.__dict__)
@@ -299,6 +349,7 @@ def build_world() -> World:
     privacy = Path(__file__).resolve().parents[2] / "policies" / "privacy.md"
     revision = ContentRevision(kind="policy", key="privacy", markdown=privacy.read_text(encoding="utf-8"))
     db.session.add(revision)
+    api_key, webhook, delivery = _integrations(b_ticket)
     db.session.commit()
     return World(
         users,
@@ -311,7 +362,32 @@ def build_world() -> World:
         home.id,
         spare.id,
         revision.id,
+        api_key.id,
+        webhook.id,
+        delivery.id,
     )
+
+
+def _integrations(ticket: Ticket):
+    """An API key, a webhook endpoint and a failed delivery about B's ticket, for the admin pages."""
+    from portal.api.keys import create_key
+
+    api_key, _token = create_key("Matrix shop", ["read"], None)
+    webhook = WebhookEndpoint(url="http://127.0.0.1:9/matrix", events=["ticket.created"], secret="whsec_m")
+    db.session.add(webhook)
+    db.session.flush()
+    delivery = WebhookDelivery(
+        id="d" * 32,
+        endpoint_id=webhook.id,
+        dedupe_key="matrix",
+        event="ticket.created",
+        body="{}",
+        status="failed",
+    )
+    delivery.ticket_id = ticket.id
+    db.session.add(delivery)
+    db.session.flush()
+    return api_key, webhook, delivery
 
 
 def cheap_passwords(monkeypatch) -> None:
