@@ -114,7 +114,8 @@ def main(argv: list[str]) -> None:
         rows = (json.dumps(from_markup(line), ensure_ascii=False) for line in lines if line.strip())
         sys.stdout.write("".join(row + "\n" for row in rows))
         return
-    redact("warm up")  # the name lists load once per process: not part of the per-message figure
+    # the name lists and phone metadata load once per process: not part of the per-message figure
+    redact("warm up: Anna Smith, +44 20 7946 0958, 06 12 34 56 78, 030 1234567, 612 34 56 78")
     sys.stdout.write(json.dumps(score(load(argv[0])).as_dict(), indent=2) + "\n")
 
 

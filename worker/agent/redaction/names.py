@@ -1,117 +1,222 @@
-"""Names of other people, without an NLP model: cues, titles, sign-offs and a census gazetteer.
+"""Names of other people, without an NLP model: cues, capitalised runs and name lexicons.
 
-A capitalised sequence is a person's name when something announces it ("my neighbour John Smith",
-"Mrs Patel", "ask for Sarah", "signed by", "Regards,\nTom") or when it is a known first name followed
-by a known surname ("Linda Okafor took it in"). First names and surnames come from the US census lists
-the `names` package ships (public-domain data): loaded once, ~100k entries, a set lookup per word.
-The customer's own order items ("the Michael Kors jeans") are never taken for a person.
+Two ways a span becomes a name:
+- a cue announces it ("my neighbour Linda", "Mrs Patel", "ask for Sarah", "signed by", "Regards,\nTom",
+  "I'm" or "Hi" + a known given name): then any capitalised run after the cue is taken;
+- a run of two to four capitalised words ("Oluwaseun Adeyemi signed for it", "Wang Fang at the
+  desk"), cut at words that are never names (data/not_names.txt), taken unless it is a product
+  (after "the"/"my", before "jeans", a brand named after a person such as "Michael Kors"). A run that
+  opens a sentence must also hold a known given name or a surname of our own lists, since any word
+  is capitalised there.
+Given names and surnames: the US census lists the `names` package ships (public-domain data) plus
+hand-written lists of other origins (data/given_names.txt, data/surnames.txt). The customer's own
+order items are never taken for a person.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
-_WORD = r"[A-ZÀ-ÖØ-Ý][a-zß-ÿ]*(?:['’-]?[A-ZÀ-ÖØ-Ý]?[a-zß-ÿ]+)*"
-_PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|ter|bin|al)"
-_SEQ = rf"(?:[A-Z]\.\s?)?{_WORD}(?:[ ](?:{_PARTICLE}[ ])?(?:[A-Z]\.|{_WORD})){{0,2}}"
+_DATA = Path(__file__).parent / "data"
+# Upper- and lower-case letters of the Latin scripts (Polish ł, Czech ř, Turkish ş, Romanian ț...).
+_LATIN = [chr(c) for c in range(0xC0, 0x250) if chr(c).isalpha()]
+UPPER = "A-Z" + "".join(c for c in _LATIN if c.isupper())
+LOWER = "a-z" + "".join(c for c in _LATIN if c.islower())
+_WORD = rf"(?:O['’]|D['’])?[{UPPER}][{LOWER}]+(?:[-'’][{UPPER}]?[{LOWER}]+)*"
+_INITIAL = rf"[{UPPER}]\."
+_PARTICLE = r"(?:van|von|de|der|den|da|das|dos|del|della|di|du|le|la|ter|ten|bin|binti|ibn|al|el|y)"
+_TOKEN = re.compile(rf"{_WORD}|{_INITIAL}|{_PARTICLE}")
+_RUN = re.compile(rf"(?<![\w.'’-])(?:{_WORD}|{_INITIAL})(?:[ ](?:{_PARTICLE}[ ])*(?:{_WORD}|{_INITIAL}))*")
+_SEQ = rf"(?:{_INITIAL}\s?)?{_WORD}(?:[ ](?:{_PARTICLE}[ ])?(?:{_INITIAL}|{_WORD})){{0,3}}"
+_CANDIDATE = re.compile(_SEQ)
 _RELATION = (
     r"neighbou?r|friend|husband|wife|partner|son|daughter|mother|father|mum|mom|dad|brother|sister|"
     r"colleague|boss|flatmate|roommate|housemate|landlord|landlady|cousin|uncle|aunt|grandmother|"
-    r"grandfather|gran|nan|niece|nephew|fiancée?|girlfriend|boyfriend|assistant|sister-in-law"
+    r"grandfather|gran|nan|niece|nephew|fiancée?|girlfriend|boyfriend|assistant|[\w-]+-in-law|kid|child|"
+    r"nanny|receptionist|courier|driver|delivery\s+(?:man|woman|guy|driver)|manager|concierge|doorman|"
+    r"caretaker|tenant|lodger|carer|cleaner|babysitter|secretary|employee|coworker|co-worker|stepson|"
+    r"stepdaughter|grandson|granddaughter|spouse"
 )
 # Cues after which any capitalised sequence is a name.
 _STRONG = re.compile(
-    rf"(?i:\b(?:my|our|the|his|her|their)\s+(?:{_RELATION})(?:'s)?,?\s+"
+    rf"(?i:\b(?:my|our|the|his|her|their|a)\s+(?:\w+(?:'s)?\s+)?(?:{_RELATION})(?:'s)?,?\s+"
     r"|\b(?:(?:his|her|their|my\s+\w+'s)\s+)?name\s+(?:is|was)\s+|\bnamed\s+|\bcalled\s+|\bask(?:ed)?\s+for\s+"
     r"|\bsigned\s+(?:for\s+)?(?:by\s+)?|\breceived\s+by\s+|\bleft\s+(?:it\s+|the\s+parcel\s+)?with\s+"
     r"|\baddressed\s+to\s+|\battn\.?:?\s+|\bc/o\s+|\bspoke\s+(?:to|with)\s+|\brecipient(?:\s+is)?:?\s+"
-    r"|\bcontact(?:\s+person)?:\s+|\bon\s+behalf\s+of\s+)"
+    r"|\bcontact(?:\s+person)?:\s+|\bon\s+behalf\s+of\s+|\bnote\s+for\s+|\bauthori[sz]e\s+)"
     r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Señor|Señora|Madame|Monsieur)\.?\s+"
 )
-# Cues after which only a known first name starts a name ("I'm Sarah", not "I'm Very upset").
+# Cues after which only a known given name starts a name ("I'm Sarah", not "I'm Very upset").
 _WEAK = re.compile(
-    r"(?i:\b(?:this\s+is|i'?m|i\s+am|it'?s|je\s+suis|je\s+m'appelle|ich\s+bin|ich\s+heiße|soy|me\s+llamo)\s+)"
+    r"(?i:\b(?:this\s+is|i'?m|i\s+am|it'?s|je\s+suis|je\s+m'appelle|ich\s+bin|ich\s+heiße|soy|me\s+llamo|"
+    r"hi|hello|hey|dear|thanks|thank\s+you|ask|tell|with|for|to|and)[ ,]+)"
 )
 _SIGN_OFF = re.compile(
     r"(?i:\b(?:regards|thanks|thank\s+you|cheers|best\s+wishes|all\s+the\s+best|best|sincerely|yours(?:\s+\w+)?|cordialement|merci|"
     r"bien\s+à\s+vous|grüße|gruß|mfg|saludos|atentamente|un\s+saludo|gracias))[ \t]*[,!.-]*[ \t]*\n?[ \t]*"
 )
-_CANDIDATE = re.compile(_SEQ)
-# Capitalised words that are never (part of) a person's name in a support message.
-_STOP_WORDS = """
-    i i'm im a an the my our your this that it is please thanks thank hi hello hey dear order orders item
-    items refund return returns parcel package delivery shipping support team customer service agent
-    monday tuesday wednesday thursday friday saturday sunday january february march april june july
-    august september october november december today tomorrow yesterday and or but so yes no ok okay
-    sorry help urgent again also still just very not here there mr mrs ms dr sir madam supportops
-    street road lane avenue close way drive court place uk usa us eu france germany spain london paris
-"""
-_STOP = frozenset(_STOP_WORDS.split())
+_DETERMINER = re.compile(
+    r"(?i:\b(?:the|a|an|my|your|our|their|his|her|its|this|that|these|those|some|any|two|three|new|"
+    r"genuine|original|fake|which|what)\s+)$"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[(\"“]\s*)$")
+_POSSESSIVE = re.compile(r"['’]s$")
+_CJK = "\u4e00-\u9fff\uac00-\ud7af"  # Chinese characters, Korean syllables
+_CJK_RUN = re.compile(rf"(?<![{_CJK}])[{_CJK}]{{2,4}}(?![{_CJK}])")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Lower-case word sets the name heuristic reads (loaded once per process)."""
+
+    given: frozenset[str]
+    surnames: frozenset[str]  # census and hand-written
+    own_surnames: frozenset[str]  # hand-written only: strong enough to open a sentence
+    never: frozenset[str]  # words that are never a name, unless also in a hand-written list
+    products: frozenset[str]
+    brands: frozenset[str]
+
+
+def _words(name: str) -> frozenset[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if not line.startswith("#") for w in line.lower().split())
+
+
+def _phrases(name: str) -> frozenset[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
 @cache
-def _gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    """(first names, surnames) in lower case, from the census lists the `names` package ships."""
+def lexicon() -> Lexicon:
+    """The name lists: census (the `names` package) plus this package's data/ files."""
     folder = resources.files("names")
 
-    def read(name: str) -> frozenset[str]:
+    def census(name: str) -> frozenset[str]:
         lines = folder.joinpath(name).read_text(encoding="utf-8").splitlines()
         return frozenset(line.split()[0].lower() for line in lines if line.strip())
 
-    first = read("dist.female.first") | read("dist.male.first")
-    return first - _STOP, read("dist.all.last") - _STOP
+    own_given, own_surnames = _words("given_names.txt"), _words("surnames.txt")
+    products = _words("product_words.txt")
+    never = (_words("not_names.txt") | products) - own_given - own_surnames
+    given = (census("dist.female.first") | census("dist.male.first") | own_given) - never
+    surnames = (census("dist.all.last") | own_surnames) - never
+    return Lexicon(given, surnames, own_surnames, never, products, _phrases("brands.txt"))
+
+
+def _key(word: str) -> str:
+    return _POSSESSIVE.sub("", word).lower()
+
+
+def _is_product(text: str, start: int, end: int) -> bool:
+    """A brand run ("the Ted Baker dress", "Hugo Boss belt"), not a person."""
+    lex = lexicon()
+    following = re.match(r"\s+([\w'-]+)", text[end:])
+    found = " ".join(_key(w) for w in text[start:end].split())
+    if following and following[1].lower() in lex.products:
+        return True
+    return found in lex.brands or any(found.startswith(b + " ") for b in lex.brands)
 
 
 def _trim(words: list[str]) -> list[str]:
     """The leading run of words that may be a name (stops at "Order", "Thanks", ...)."""
     kept = []
     for word in words:
-        if word.lower().strip(".") in _STOP:
+        if _key(word).strip(".") in lexicon().never:
             break
         kept.append(word)
     return kept
 
 
-def _span_after(text: str, at: int, *, need_first_name: bool) -> tuple[int, int] | None:
+def _span_after(text: str, at: int, *, need_given_name: bool) -> tuple[int, int] | None:
     match = _CANDIDATE.match(text, at)
     if not match:
         return None
     words = _trim(match.group(0).split(" "))
-    if not words or (need_first_name and words[0].lower() not in _gazetteer()[0]):
+    if not words or (need_given_name and _key(words[0]) not in lexicon().given):
         return None
-    return at, at + len(" ".join(words))
+    end = at + len(" ".join(words))
+    end -= 2 if _POSSESSIVE.search(words[-1]) else 0
+    return None if _is_product(text, at, end) else (at, end)
 
 
 def _cued(text: str) -> list[tuple[int, int]]:
-    spans = [_span_after(text, m.end(), need_first_name=False) for m in _STRONG.finditer(text)]
-    spans += [_span_after(text, m.end(), need_first_name=True) for m in _WEAK.finditer(text)]
+    spans = [_span_after(text, m.end(), need_given_name=False) for m in _STRONG.finditer(text)]
+    spans += [_span_after(text, m.end(), need_given_name=True) for m in _WEAK.finditer(text)]
     for match in _SIGN_OFF.finditer(text):
-        span = _span_after(text, match.end(), need_first_name=False)
+        span = _span_after(text, match.end(), need_given_name=False)
         # a sign-off name ends the message (or its line)
         if span and re.match(r"[ \t]*[.!]?[ \t]*(?:\n|$)", text[span[1] :]):
             spans.append(span)
     return [s for s in spans if s]
 
 
+def _segments(run: re.Match) -> list[list[re.Match]]:
+    """The run's tokens, split at words that are never names, particles trimmed at both ends."""
+    never = lexicon().never
+    segments: list[list[re.Match]] = [[]]
+    for token in _TOKEN.finditer(run.group(0)):
+        if _key(token.group(0)).strip(".") in never:
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    particle = re.compile(rf"{_PARTICLE}$")
+    trimmed = []
+    for tokens in segments:
+        while tokens and particle.match(tokens[0].group(0)):
+            tokens = tokens[1:]
+        while tokens and particle.match(tokens[-1].group(0)):
+            tokens = tokens[:-1]
+        trimmed.append(tokens)
+    return [t for t in trimmed if len([x for x in t if not particle.match(x.group(0))]) >= 2]
+
+
+def _looks_like_name(words: list[str], opens_sentence: bool) -> bool:
+    """Two to four words read as a person's name (see the module docstring)."""
+    lex = lexicon()
+    keys = [_key(w) for w in words if not re.fullmatch(_PARTICLE, w)]
+    if len(keys) > 4 or any(len(k) > 1 and k.isupper() for k in words):
+        return False
+    if opens_sentence:
+        return any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
+    return True
+
+
 def _uncued(text: str) -> list[tuple[int, int]]:
-    """A known first name followed by a known surname, both capitalised: "Linda Okafor"."""
-    first, last = _gazetteer()
+    """Capitalised runs that read as a person's name: "Linda Okafor", "Efosa Igbinedion"."""
     spans = []
-    for match in re.finditer(rf"\b({_WORD}) ({_WORD})\b", text):
-        surname = re.sub(r"['’]s$", "", match[2])  # "Tom Hardy's house"
-        if match[1].lower() in first and surname.lower() in last:
-            spans.append((match.start(), match.start(2) + len(surname)))
+    for run in _RUN.finditer(text):
+        for tokens in _segments(run):
+            start, end = run.start() + tokens[0].start(), run.start() + tokens[-1].end()
+            words = [t.group(0) for t in tokens]
+            end -= 2 if _POSSESSIVE.search(words[-1]) else 0
+            opens = bool(_SENTENCE_START.search(text[:start]))
+            if _DETERMINER.search(text[:start]) or _is_product(text, start, end):
+                continue
+            if _looks_like_name(words, opens):
+                spans.append((start, end))
     return spans
+
+
+def _cjk(text: str) -> list[tuple[int, int]]:
+    """A short run of Chinese or Korean characters inside a Latin-script message is a name."""
+    letters = sum(c.isalpha() for c in text)
+    runs = list(_CJK_RUN.finditer(text))
+    if not runs or sum(len(r.group(0)) for r in runs) * 3 > letters:
+        return []
+    return [r.span() for r in runs]
 
 
 def name_spans(text: str, keep: Iterable[str] = ()) -> list[tuple[int, int]]:
     """(start, end) of each other person's name in `text`, none inside one of the `keep` item names."""
     kept = [k.lower() for k in keep if k]
     spans = []
-    for start, end in _cued(text) + _uncued(text):
+    for start, end in _cued(text) + _uncued(text) + _cjk(text):
         found = text[start:end].lower()
         if not any(found in k or k in found for k in kept):
             spans.append((start, end))
