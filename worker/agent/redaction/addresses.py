@@ -25,7 +25,7 @@ _NOT_TOWN = (
 )
 _TOWN_WORD = rf"{_NOT_TOWN}[{UPPER}][{LOWER}'’-]+\.?"
 _TOWN_LINK = r"(?:on|upon|am|sur|de|del|la|le)[ -]"
-_TOWN = rf"(?:Dublin \d{{1,2}}|{_TOWN_WORD}(?:[ -]{_TOWN_LINK}?{_TOWN_WORD}){{0,3}})"
+_TOWN = rf"(?:Dublin \d{{1,2}}|{_TOWN_WORD}(?:[ -](?:{_TOWN_LINK})?{_TOWN_WORD}){{0,3}})"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 _CA_POSTCODE = r"[A-Z]\d[A-Z] ?\d[A-Z]\d"
 _EIRCODE = r"[A-Z]\d{2} ?[A-Z\d]{4}"
