@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from worker.agent.redaction.names import LOWER, UPPER
+from worker.agent.redaction.names import LOWER, UPPER, is_product_word, lexicon
 
 _CAP = rf"[{UPPER}][\w'’.-]*"
 # A town is written in words with lower-case letters, so it never swallows a postcode (LS1 4AB).
@@ -43,9 +43,10 @@ _COUNTRY = (
     r"Italy|Italia|Portugal|Canada|Australia|New Zealand|Nigeria|USA|US|United States))?"
 )
 # What may follow a street: towns (one or two, by commas or a line break), a region, a postcode.
+_BREAK = r"(?:,?[ \t]+|,?[ \t]*\n[ \t]*)"
 _TAIL = (
-    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*){_TOWN}){{0,2}}"
-    rf"(?:,?[ \t]+{_REGION}\b\.?)?(?:,?[ \t]+{_POSTCODE}\b)?{_COUNTRY}"
+    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*){_TOWN}|[ \t]+{_TOWN}(?=,?[ \t]+{_REGION}[ \t]+\d{{5}})){{0,2}}"
+    rf"(?:{_BREAK}{_REGION}\b\.?)?(?:{_BREAK}{_POSTCODE}\b)?{_COUNTRY}"
 )
 # The same, but something must be there: a town, a region or a postcode.
 _SOME_TAIL = (
@@ -53,7 +54,7 @@ _SOME_TAIL = (
     rf"|,?[ \t]+(?:{_UK_POSTCODE}|{_CA_POSTCODE}|\d{{5}})\b)" + _TAIL
 )
 _POSTCODE_TAIL = (
-    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*){_TOWN}){{1,2}}(?:,?[ \t]+{_REGION}\b)?,?[ \t]+"
+    rf"(?:(?:,[ \t]*|[ \t]*\n[ \t]*){_TOWN}){{1,2}}(?:{_BREAK}{_REGION}\b)?{_BREAK}"
     rf"(?:{_UK_POSTCODE}|{_CA_POSTCODE}|{_EIRCODE}|\d{{5}}(?:-\d{{4}})?)\b{_COUNTRY}"
 )
 _UNIT = (
@@ -83,7 +84,7 @@ _ABBREVIATION = (
 _DIRECTION = r"(?: (?:N|S|E|W|NE|NW|SE|SW|O|North|South|East|West)\b)?"
 # an abbreviation keeps its dot only inside the address ("Main St. Apt 4"), not a full stop
 _ABBR = rf"(?i:{_ABBREVIATION})\b(?:\.(?=,|\s+\w))?"
-_STREET_NAME = rf"(?:{_CAP}\s+){{1,3}}"
+_STREET_NAME = rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,3}}"
 _EN_START = rf"(?:{_UNIT},?\s+)?{_HOUSE},?\s+{_STREET_NAME}"
 _EN = (
     rf"{_EN_START}(?:(?i:{_SURE_TYPE})\b|{_ABBR}){_DIRECTION}(?:,?\s+{_UNIT})?{_TAIL}"
@@ -105,10 +106,15 @@ _FR = (
     r"(?i:rue|avenue|av\.|boulevard|bd|place|allée|impasse|chemin|quai|route|cours|square|passage|rond-point)"
     rf"(?:\s+(?:{_PARTICLE}\s*)*{_CAP}){{1,4}}{_DIRECTION}{_POSTAL_FIRST}{_TAIL}"
 )
+_FR_NUMBER_AFTER = (
+    r"(?i:rue|avenue|boulevard|place|allée|impasse|chemin|quai|route)"
+    rf"(?:\s+(?:{_PARTICLE}\s*)*{_CAP}){{1,4}},?\s+\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+\d{{4,5}}\s+{_TOWN}"
+)
 _DE_NUMBER = r"\d{1,4}(?:\s?[a-z])?(?:[/-]\d{1,4}[a-z]?)?\b"
 _DE = (
     r"(?:(?:Am|An der|An den|Im|In der|Auf der|Auf dem|Zum|Zur|Unter den|Hinter der|Vor dem)\s+)?"
     r"(?:[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig)"
+    r"|[A-ZÄÖÜ][\wäöüß]*(?:-[A-ZÄÖÜ][\wäöüß]*)*-(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm)"
     r"|[A-ZÄÖÜ][\wäöüß-]*\s+(?:Straße|Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer|Chaussee))"
     rf"\s+{_DE_NUMBER}(?:,?\s+\d{{5}}(?:\s+{_TOWN})?)?"
     # a street with only a preposition ("Am Mühlbach 7") needs its postcode
@@ -119,23 +125,36 @@ _ES = (
     r"(?i:calle|c/|avenida|avda\.?|plaza|pza\.?|paseo|camino|carrera|ronda|travesía|carrer|avinguda|"
     r"passeig|rua|travessa|praça|rambla|cañada|pasaje|glorieta|urbanización|carretera|callejón|alameda|cuesta)\s*"
     rf"(?:{_PARTICLE}\s+)*{_CAP}(?:\s+(?:{_PARTICLE}|{_CAP})){{0,3}},?\s+(?:n[º°o]\.?\s*)?\d{{1,4}}[A-Za-z]?"
-    rf"(?:,?\s*\d{{1,2}}[º°ª]?\s?[A-Za-z]?\b)?(?:,?\s+(?i:piso|puerta|planta|esc\.?)\s+\w{{1,4}})*{_POSTAL_FIRST}"
+    rf"(?:,?\s*\d{{1,2}}[º°ª]?\s?[A-Za-z]?\b)?(?:,?\s+(?i:piso|puerta|planta|esc\.?)\s+\w{{1,4}})*{_POSTAL_FIRST}{_TAIL}"
 )
 _IT = (
     r"(?:Via|Viale|Piazza|Piazzale|Corso|Largo|Vicolo|Strada|Borgo|Contrada|Lungomare|Lungotevere|Salita|Vico)\s+"
-    rf"(?:{_PARTICLE}\s+)*{_CAP}(?:\s+(?:{_PARTICLE}|{_CAP})){{0,3}},?\s+\d{{1,4}}[A-Za-z]?(?:/[A-Za-z0-9]+)?{_POSTAL_FIRST}"
+    rf"(?:{_PARTICLE}\s+)*{_CAP}(?:\s+(?:{_PARTICLE}|{_CAP})){{0,3}},?\s+\d{{1,4}}[A-Za-z]?(?:/[A-Za-z0-9]+)?{_POSTAL_FIRST}{_TAIL}"
+)
+# Elsewhere in Europe: "Kungsgatan 12, 111 43 Stockholm", "Damrak 1, 1012 LG Amsterdam",
+# "ul. Marszałkowska 10, 00-590 Warszawa": a street and number, then a postcode and a town.
+_EU = (
+    rf"(?:ul\.\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}\s+\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})?,\s*"
+    rf"(?:\d{{5}}|\d{{3}} \d{{2}}|\d{{4}} ?[A-Z]{{2}}|\d{{2}}-\d{{3}}|\d{{4}}-\d{{3}}|\d{{4}})\s+{_TOWN}"
 )
 ADDRESS = re.compile(
-    rf"(?<![\w\[/])(?:{_MILITARY}|{_FR}|{_DE}|{_ES}|{_IT}|{_EN}|{_EN_UNTYPED}){_COUNTRY}(?![\w-])"
+    rf"(?<![\w\[/])(?:{_MILITARY}|{_FR}|{_FR_NUMBER_AFTER}|{_DE}|{_ES}|{_IT}|{_EN}|{_EN_UNTYPED}|{_EU})"
+    rf"{_COUNTRY}(?![\w-])"
 )
 
 
 def address_spans(text: str, keep: Iterable[str] = ()) -> list[tuple[int, int]]:
     """(start, end) of each street address in `text`, skipping any that is one of the `keep` names."""
     kept = [k.lower() for k in keep if k]
-    spans = []
-    for match in ADDRESS.finditer(text):
-        street = match.group(0).lower().lstrip("0123456789 ,")  # "2 Nike Air Court" → "nike air court"
-        if not any(street in k or k in street for k in kept):
-            spans.append(match.span())
-    return spans
+    return [m.span() for m in ADDRESS.finditer(text) if not _is_product(text, m, kept)]
+
+
+def _is_product(text: str, match: re.Match, kept: list[str]) -> bool:
+    """An item of the customer's, or a product ("2 Nike Air Court", "4 Park Avenue dresses")."""
+    lex = lexicon()
+    street = match.group(0).lower().lstrip("0123456789 ,")  # "2 Nike Air Court" → "nike air court"
+    first_word = street.split()[0].strip(".,") if street.split() else ""
+    if any(street in k or k in street for k in kept) or first_word in lex.brand_words | lex.products:
+        return True
+    following = re.match(r"\s+([\w'-]+)", text[match.end() :])
+    return bool(following and is_product_word(following[1]))

@@ -79,7 +79,8 @@ class Lexicon:
     own_surnames: frozenset[str]  # hand-written only: strong enough to open a sentence
     never: frozenset[str]  # words that are never a name, unless also in a hand-written list
     products: frozenset[str]
-    brands: frozenset[str]
+    brand_words: frozenset[str]
+    brands: frozenset[str]  # whole brand names after people: "michael kors"
 
 
 def _words(name: str) -> frozenset[str]:
@@ -102,11 +103,11 @@ def lexicon() -> Lexicon:
         return frozenset(line.split()[0].lower() for line in lines if line.strip())
 
     own_given, own_surnames = _words("given_names.txt"), _words("surnames.txt")
-    products = _words("product_words.txt")
-    never = (_words("not_names.txt") | products) - own_given - own_surnames
+    products, brand_words = _words("product_words.txt"), _words("brand_words.txt")
+    never = (_words("not_names.txt") | products | brand_words) - own_given - own_surnames
     given = (census("dist.female.first") | census("dist.male.first") | own_given) - never
     surnames = (census("dist.all.last") | own_surnames) - never
-    return Lexicon(given, surnames, own_surnames, never, products, _phrases("brands.txt"))
+    return Lexicon(given, surnames, own_surnames, never, products, brand_words, _phrases("brands.txt"))
 
 
 def _key(word: str) -> str:
@@ -118,9 +119,15 @@ def _is_product(text: str, start: int, end: int) -> bool:
     lex = lexicon()
     following = re.match(r"\s+([\w'-]+)", text[end:])
     found = " ".join(_key(w) for w in text[start:end].split())
-    if following and following[1].lower() in lex.products:
+    if following and is_product_word(following[1]):
         return True
     return found in lex.brands or any(found.startswith(b + " ") for b in lex.brands)
+
+
+def is_product_word(word: str) -> bool:
+    """ "jeans", "dresses", "boots": a word that names what was bought."""
+    word, products = word.lower(), lexicon().products
+    return word in products or word.removesuffix("s") in products or word.removesuffix("es") in products
 
 
 def _trim(words: list[str]) -> list[str]:
