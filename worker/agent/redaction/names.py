@@ -29,7 +29,7 @@ UPPER = "A-Z" + "".join(c for c in _LATIN if c.isupper())
 LOWER = "a-z" + "".join(c for c in _LATIN if c.islower())
 _WORD = rf"(?:O['’]|D['’])?[{UPPER}][{LOWER}]+(?:[-'’][{UPPER}]?[{LOWER}]+)*"
 _INITIAL = rf"[{UPPER}]\."
-_PARTICLE = r"(?:van|von|de|der|den|da|das|dos|del|della|di|du|le|la|ter|ten|bin|binti|ibn|al|el|y)"
+_PARTICLE = r"(?:van|von|de|der|den|da|das|dos|del|della|di|du|le|la|ter|ten|bin|binti|ibn|al|el|y|Ó|Ní|Nic)"
 _TOKEN = re.compile(rf"{_WORD}|{_INITIAL}|{_PARTICLE}")
 _RUN = re.compile(rf"(?<![\w.'’-])(?:{_WORD}|{_INITIAL})(?:[ ](?:{_PARTICLE}[ ])*(?:{_WORD}|{_INITIAL}))*")
 _SEQ = rf"(?:{_INITIAL}\s?)?{_WORD}(?:[ ](?:{_PARTICLE}[ ])?(?:{_INITIAL}|{_WORD})){{0,3}}"
@@ -64,7 +64,19 @@ _DETERMINER = re.compile(
     r"(?i:\b(?:the|a|an|my|your|our|their|his|her|its|this|that|these|those|some|any|two|three|new|"
     r"genuine|original|fake|which|what)\s+)$"
 )
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[(\"“]\s*)$")
+# What a person does or is, right after their name: "Tsegaye Bekele will pick it up".
+_PERSON_AFTER = re.compile(
+    r"[ ,]+(?:will|would|can|could|should|may|might|must|said|says|told|took|has|had|is|was|and|signed|"
+    r"picked|ordered|placed|returned|collected|received|called|rang|wrote|emailed|asked|lives|lived|"
+    r"from|at|who|did|does|needs|wants|paid|bought|got|here|again|left|accepted|came|brought|isn't|"
+    r"wasn't|doesn't|didn't|won't|can't|thinks|knows|sent|just)\b|['’]s\b"
+)
+# Surname endings of many origins: Lukina, Grabowska, Virtanen, Mansouri-like forms are not listed.
+_SURNAME_ENDING = re.compile(
+    r"(?:ova|eva|ina|ska|ski|sky|wicz|enko|chuk|ić|vić|escu|eanu|opoulos|akis|idis|oglu|oğlu|yan|"
+    r"adze|shvili|sson|nen|zadeh|pour|ini|elli|etti|ucci|bayev|ov|ev|ez|es|yi|wu|ola|ade|emi|ayo)$"
+)
+_SENTENCE_START = re.compile(r"(?:[.!?:;]\s+|\n\s*|[(\"“]\s*)$")
 _POSSESSIVE = re.compile(r"['’]s$")
 _CJK = "\u4e00-\u9fff\uac00-\ud7af"  # Chinese characters, Korean syllables
 _CJK_RUN = re.compile(rf"(?<![{_CJK}])[{_CJK}]{{2,4}}(?![{_CJK}])")
@@ -183,14 +195,15 @@ def _segments(run: re.Match) -> list[list[re.Match]]:
     return [t for t in trimmed if len([x for x in t if not particle.match(x.group(0))]) >= 2]
 
 
-def _looks_like_name(words: list[str], opens_sentence: bool) -> bool:
+def _looks_like_name(words: list[str], opens_sentence: bool, person_after: bool) -> bool:
     """Two to four words read as a person's name (see the module docstring)."""
     lex = lexicon()
     keys = [_key(w) for w in words if not re.fullmatch(_PARTICLE, w)]
     if len(keys) > 4 or any(len(k) > 1 and k.isupper() for k in words):
         return False
-    if opens_sentence:
-        return any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
+    if opens_sentence and not person_after:
+        known = any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
+        return known or bool(_SURNAME_ENDING.search(keys[-1]))
     return True
 
 
@@ -202,12 +215,20 @@ def _uncued(text: str) -> list[tuple[int, int]]:
             start, end = run.start() + tokens[0].start(), run.start() + tokens[-1].end()
             words = [t.group(0) for t in tokens]
             end -= 2 if _POSSESSIVE.search(words[-1]) else 0
-            opens = bool(_SENTENCE_START.search(text[:start]))
-            if _DETERMINER.search(text[:start]) or _is_product(text, start, end):
+            before = text[max(0, start - 40) : start]
+            if _DETERMINER.search(before) or _after_brand(before) or _is_product(text, start, end):
                 continue
-            if _looks_like_name(words, opens):
+            person_after = bool(_PERSON_AFTER.match(text, end))
+            opens = not text[:start].strip() or bool(_SENTENCE_START.search(before))
+            if _looks_like_name(words, opens, person_after):
                 spans.append((start, end))
     return spans
+
+
+def _after_brand(before: str) -> bool:
+    """Whether the run follows a brand word ("my Ring Video Doorbell")."""
+    previous = re.search(r"([\w'-]+)\s+$", before)
+    return bool(previous and previous[1].lower() in lexicon().brand_words)
 
 
 def _cjk(text: str) -> list[tuple[int, int]]:
