@@ -23,7 +23,7 @@ _NOT_TOWN = (
     r"(?!(?:Please|Thanks|Thank|Regards|Order|Cheers|Kind|Best|Many|Can|Could|Would|It|The|My|And|But|"
     r"So|If|Is|Was|Hi|Hello|Also|Sent|Ship)\b)"
 )
-_TOWN_WORD = rf"{_NOT_TOWN}[{UPPER}][{LOWER}'’-]+\.?"
+_TOWN_WORD = rf"{_NOT_TOWN}[{UPPER}][{LOWER}'’-]+"
 _TOWN_LINK = r"(?:on|upon|am|sur|de|del|la|le)[ -]"
 _TOWN = rf"(?:Dublin \d{{1,2}}|{_TOWN_WORD}(?:[ -](?:{_TOWN_LINK})?{_TOWN_WORD}){{0,3}})"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"

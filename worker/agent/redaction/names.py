@@ -191,6 +191,9 @@ def _segments(run: re.Match) -> list[list[re.Match]]:
             tokens = tokens[1:]
         while tokens and particle.match(tokens[-1].group(0)):
             tokens = tokens[:-1]
+        # "size M. Linda Okafor": a leading initial stays out when a full name follows it
+        if len(tokens) > 2 and tokens[0].group(0).endswith("."):
+            tokens = tokens[1:]
         trimmed.append(tokens)
     return [t for t in trimmed if len([x for x in t if not particle.match(x.group(0))]) >= 2]
 
@@ -199,7 +202,7 @@ def _looks_like_name(words: list[str], opens_sentence: bool, person_after: bool)
     """Two to four words read as a person's name (see the module docstring)."""
     lex = lexicon()
     keys = [_key(w) for w in words if not re.fullmatch(_PARTICLE, w)]
-    if len(keys) > 4 or any(len(k) > 1 and k.isupper() for k in words):
+    if len(keys) > 4 or any(len(k.rstrip(".")) > 1 and k.isupper() for k in words):
         return False
     if opens_sentence and not person_after:
         known = any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
