@@ -28,7 +28,7 @@ _DOB_CUE = (
     r"nacid[oa]\s+el|fecha\s+de\s+nacimiento)"
 )
 DATE_OF_BIRTH = re.compile(
-    rf"(?P<cue>{_DOB_CUE}(?:\s+(?:is|was|:|-))?\s*:?\s*)(?P<value>{_DATE})(?!\d)", re.IGNORECASE
+    rf"(?P<cue>{_DOB_CUE}(?:\s+(?:is|was|es|est|ist|:|-))?\s*:?\s*)(?P<value>{_DATE})(?!\d)", re.IGNORECASE
 )
 
 # UK National Insurance number: two letters from a restricted set (never D, F, I, Q, U, V; O not
