@@ -8,6 +8,9 @@ import pytest
 from worker.agent.redact import redact
 
 NAMES = [
+    ("given name alone", "Can Priya pick it up? Order A1003.", "Can [NAME] pick it up? Order A1003."),
+    ("greeting unknown", "Hi Tsegaye, my order A1003 is late.", "Hi [NAME], my order A1003 is late."),
+    ("request verb", "Tell Adebayo I'm sorry about A1003.", "Tell [NAME] I'm sorry about A1003."),
     ("yoruba opening", "Oluwaseun Adeyemi signed for order A1017.", "[NAME] signed for order A1017."),
     (
         "pinyin mid-sentence",
@@ -79,6 +82,12 @@ ADDRESSES = [
     ("lagos", "deliver to Plot 14, 7 Adeola Odeku Street, Victoria Island, Lagos.", "deliver to [ADDRESS]."),
 ]
 
+WORDS_NOT_NAMES = [
+    "Is the Rose Gold colour of order A1003 back?",
+    "Please ship A1003 to Austin by Friday.",
+    "Will you refund A1003? Mark it urgent.",
+]
+
 PRODUCTS_NOT_ADDRESSES = [
     "I want 4 Park Avenue dresses from order A1300",
     "I got the Pixel 8, 2023 Model in black, order A1301",
@@ -86,6 +95,9 @@ PRODUCTS_NOT_ADDRESSES = [
 ]
 
 STRUCTURED = [
+    ("fictional area code x ext", "call (123)456-7890x123 re A1062", "call [PHONE] re A1062"),
+    ("001 prefix", "call 001-123-456-7890x123 re A1062", "call [PHONE] re A1062"),
+    ("maestro 12 digits", "paid with 630400000000 for A1003", "paid with [CARD ****0000] for A1003"),
     ("phone de trunk", "Call me on +49 (0) 1234 567890 about A1003.", "Call me on [PHONE] about A1003."),
     ("card glued to no.", "card no.4111111111111111 for A1003", "card no.[CARD ****1111] for A1003"),
     (
@@ -130,6 +142,17 @@ def test_brands_named_after_people_survive_without_the_item_list(text):
 @pytest.mark.parametrize(("label", "text", "expected"), ADDRESSES, ids=[a[0] for a in ADDRESSES])
 def test_addresses_of_more_countries(label, text, expected):
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", WORDS_NOT_NAMES)
+def test_given_names_that_are_words_survive(text):
+    assert redact(f"{text} Ask Chidi.") == f"{text} Ask [NAME]."
+
+
+def test_a_town_with_region_and_postcode_is_an_address():
+    assert (
+        redact("I live in Springfield, IL 62704 now, order A1003.") == "I live in [ADDRESS] now, order A1003."
+    )
 
 
 @pytest.mark.parametrize("text", PRODUCTS_NOT_ADDRESSES)

@@ -51,13 +51,19 @@ _IPV6_CANDIDATE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0
 # (a tracking number, an order number, a date written with dashes).
 _NO_DIGIT_BEFORE = r"(?<![\w+])(?<!\d[ .-])"
 _NO_DIGIT_AFTER = r"(?![ .-]?\d)(?!\w)"
+# "x204", " ext. 12", " extension 7": what follows a number written in a US shape
+_EXTENSION = r"(?:\s?(?i:x|ext\.?|extension)\s?\d{1,5})?"
+# "1-", "+1 ", "001-": the US country code or international prefix before a US shape
+_US_PREFIX = r"(?:(?:\+|00)?1[ .-]?)?"
 _PHONE_PATTERNS = (
-    # +44 20 7946 0958, +1-555-123-4567, +33 6 12 34 56 78, +1 (555) 123-4567
-    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,8}){1,6}" + _NO_DIGIT_AFTER),
-    # (555) 123-4567
-    re.compile(r"(?<![\w)])\(\d{3}\) ?\d{3}[ .-]\d{4}" + _NO_DIGIT_AFTER),
-    # 555-123-4567, 555.123.4567, 555 123 4567
-    re.compile(_NO_DIGIT_BEFORE + r"\d{3}[ .-]\d{3}[ .-]\d{4}" + _NO_DIGIT_AFTER),
+    # +44 20 7946 0958, +1-555-123-4567, +33 6 12 34 56 78, +1 (555) 123-4567, +1-123-456-7890x123
+    re.compile(
+        r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,8}){1,6}" + _EXTENSION + _NO_DIGIT_AFTER
+    ),
+    # (555) 123-4567, (123)456-7890x123, 1 (800) 555-0199
+    re.compile(r"(?<![\w)+])" + _US_PREFIX + r"\(\d{3}\) ?\d{3}[ .-]\d{4}" + _EXTENSION + _NO_DIGIT_AFTER),
+    # 555-123-4567, 555.123.4567, 555 123 4567, 001-123-456-7890x123 (any area code: fictional ones too)
+    re.compile(_NO_DIGIT_BEFORE + _US_PREFIX + r"\d{3}[ .-]\d{3}[ .-]\d{4}" + _EXTENSION + _NO_DIGIT_AFTER),
     # 06 12 34 56 78, 06.12.34.56.78, 0612345678
     re.compile(_NO_DIGIT_BEFORE + r"0[1-9](?:([ .-]?)\d{2})(?:\1\d{2}){3}" + _NO_DIGIT_AFTER),
     # 020 7946 0958, 07700 900123, 0161 496 0000
@@ -136,7 +142,8 @@ def _ipv6_valid(candidate: str) -> bool:
 
 def _phone_valid(candidate: str) -> bool:
     low, high = _PHONE_DIGITS
-    return low <= len(_digits(candidate)) <= high
+    number = re.split(r"(?i)x|ext", candidate)[0]  # the extension does not count
+    return low <= len(_digits(number)) <= high
 
 
 def _announced_phone(match: re.Match) -> str | None:

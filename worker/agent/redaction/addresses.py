@@ -21,7 +21,7 @@ _CAP = rf"[{UPPER}][\w'’.-]*"
 # A town is written in words with lower-case letters, so it never swallows a postcode (LS1 4AB).
 _NOT_TOWN = (
     r"(?!(?:Please|Thanks|Thank|Regards|Order|Cheers|Kind|Best|Many|Can|Could|Would|It|The|My|And|But|"
-    r"So|If|Is|Was|Hi|Hello|Also|Sent|Ship)\b)"
+    r"So|If|Is|Was|Hi|Hello|Also|Sent|Ship|Size|Item|Colour|Color|Model|Ref|Code|Product|Style|Qty)\b)"
 )
 _TOWN_WORD = rf"{_NOT_TOWN}[{UPPER}][{LOWER}'’-]+"
 _TOWN_LINK = r"(?:on|upon|am|sur|de|del|la|le)[ -]"
@@ -137,8 +137,14 @@ _EU = (
     rf"(?:ul\.\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}\s+\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})?,\s*"
     rf"(?:\d{{5}}|\d{{3}} \d{{2}}|\d{{4}} ?[A-Z]{{2}}|\d{{2}}-\d{{3}}|\d{{4}}-\d{{3}}|\d{{4}})\s+{_TOWN}"
 )
+# A town with its region and postcode, even without a street: "Springfield, IL 62704", "Leeds LS1 4AB".
+_TOWN_LINE = (
+    rf"{_TOWN},?[ \t]+(?:(?:{_US_STATE})[ \t]+\d{{5}}(?:-\d{{4}})?"
+    rf"|(?:{_REGION})[ \t]+{_CA_POSTCODE}|{_UK_POSTCODE})"
+)
 ADDRESS = re.compile(
-    rf"(?<![\w\[/])(?:{_MILITARY}|{_FR}|{_FR_NUMBER_AFTER}|{_DE}|{_ES}|{_IT}|{_EN}|{_EN_UNTYPED}|{_EU})"
+    rf"(?<![\w\[/])(?:{_MILITARY}|{_FR}|{_FR_NUMBER_AFTER}|{_DE}|{_ES}|{_IT}|{_EN}|{_EN_UNTYPED}|{_EU}"
+    rf"|{_TOWN_LINE})"
     rf"{_COUNTRY}(?![\w-])"
 )
 

@@ -27,10 +27,15 @@ ANNOUNCED_CARD = re.compile(
 )
 
 
+# Maestro numbers may have 12 digits: only with one of its own prefixes, so a 12-digit reference stays.
+_MAESTRO_12 = ("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763", "0604", "6390")
+
+
 def looks_like_card(candidate: str) -> bool:
     """13-19 digits from an issuer, in groups of 3+ (a short last one after 4-digit ones), Luhn-valid."""
     digits = digits_only(candidate)
-    if not 13 <= len(digits) <= 19 or digits[0] not in "23456":
+    maestro = len(digits) == 12 and digits.startswith(_MAESTRO_12)
+    if not (13 <= len(digits) <= 19 and digits[0] in "23456" or maestro):
         return False
     groups = [len(g) for g in _SEPARATOR.split(candidate)]
     if len(groups) > 1 and min(groups) < 3 and not (min(groups[:-1]) == max(groups[:-1]) == 4):

@@ -93,6 +93,7 @@ class Lexicon:
     products: frozenset[str]
     brand_words: frozenset[str]
     brands: frozenset[str]  # whole brand names after people: "michael kors"
+    word_names: frozenset[str]  # given names that are everyday words: never a name alone
 
 
 def _words(name: str) -> frozenset[str]:
@@ -119,7 +120,8 @@ def lexicon() -> Lexicon:
     never = (_words("not_names.txt") | products | brand_words) - own_given - own_surnames
     given = (census("dist.female.first") | census("dist.male.first") | own_given) - never
     surnames = (census("dist.all.last") | own_surnames) - never
-    return Lexicon(given, surnames, own_surnames, never, products, brand_words, _phrases("brands.txt"))
+    brands, word_names = _phrases("brands.txt"), _words("word_names.txt")
+    return Lexicon(given, surnames, own_surnames, never, products, brand_words, brands, word_names)
 
 
 def _key(word: str) -> str:
@@ -159,6 +161,8 @@ def _span_after(text: str, at: int, *, need_given_name: bool) -> tuple[int, int]
     words = _trim(match.group(0).split(" "))
     if not words or (need_given_name and _key(words[0]) not in lexicon().given):
         return None
+    if need_given_name and len(words) == 1 and _key(words[0]) in lexicon().word_names:
+        return None  # "ship to Austin", "for Grace"
     end = at + len(" ".join(words))
     end -= 2 if _POSSESSIVE.search(words[-1]) else 0
     return None if _is_product(text, at, end) else (at, end)
@@ -195,19 +199,36 @@ def _segments(run: re.Match) -> list[list[re.Match]]:
         if len(tokens) > 2 and tokens[0].group(0).endswith("."):
             tokens = tokens[1:]
         trimmed.append(tokens)
-    return [t for t in trimmed if len([x for x in t if not particle.match(x.group(0))]) >= 2]
+    return [t for t in trimmed if any(not particle.match(x.group(0)) for x in t)]
 
 
 def _looks_like_name(words: list[str], opens_sentence: bool, person_after: bool) -> bool:
-    """Two to four words read as a person's name (see the module docstring)."""
+    """One to four words read as a person's name (see the module docstring)."""
     lex = lexicon()
     keys = [_key(w) for w in words if not re.fullmatch(_PARTICLE, w)]
     if len(keys) > 4 or any(len(k.rstrip(".")) > 1 and k.isupper() for k in words):
         return False
+    if len(keys) == 1:  # "Can Priya pick it up?": a known given name alone, never a word like "Rose"
+        single = keys[0]
+        return (
+            single in lex.given
+            and len(single) > 2
+            and single not in lex.word_names
+            and (not opens_sentence or person_after)
+        )
     if opens_sentence and not person_after:
         known = any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
         return known or bool(_SURNAME_ENDING.search(keys[-1]))
     return True
+
+
+_GREETING = re.compile(rf"(?i:\b(?:hi|hello|hey|dear|thanks|thank\s+you))[ ,]+({_WORD})(?=\s*(?:[,!.:\n]|$))")
+
+
+def _greeted(text: str) -> list[tuple[int, int]]:
+    """Names greeted alone ("Hi Tsegaye,", "Dear Ngaire!"): one capitalised word before a comma."""
+    never = lexicon().never
+    return [m.span(1) for m in _GREETING.finditer(text) if _key(m[1]) not in never]
 
 
 def _uncued(text: str) -> list[tuple[int, int]]:
@@ -247,7 +268,7 @@ def name_spans(text: str, keep: Iterable[str] = ()) -> list[tuple[int, int]]:
     """(start, end) of each other person's name in `text`, none inside one of the `keep` item names."""
     kept = [k.lower() for k in keep if k]
     spans = []
-    for start, end in _cued(text) + _uncued(text) + _cjk(text):
+    for start, end in _cued(text) + _uncued(text) + _greeted(text) + _cjk(text):
         found = text[start:end].lower()
         if not any(found in k or k in found for k in kept):
             spans.append((start, end))
