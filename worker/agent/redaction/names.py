@@ -94,6 +94,8 @@ class Lexicon:
     brand_words: frozenset[str]
     brands: frozenset[str]  # whole brand names after people: "michael kors"
     word_names: frozenset[str]  # given names that are everyday words: never a name alone
+    census_given: frozenset[str]  # before removing the words that are never names
+    census_surnames: frozenset[str]
 
 
 def _words(name: str) -> frozenset[str]:
@@ -118,10 +120,23 @@ def lexicon() -> Lexicon:
     own_given, own_surnames = _words("given_names.txt"), _words("surnames.txt")
     products, brand_words = _words("product_words.txt"), _words("brand_words.txt")
     never = (_words("not_names.txt") | products | brand_words) - own_given - own_surnames
-    given = (census("dist.female.first") | census("dist.male.first") | own_given) - never
-    surnames = (census("dist.all.last") | own_surnames) - never
+    census_given = census("dist.female.first") | census("dist.male.first")
+    census_surnames = census("dist.all.last")
+    given = (census_given | own_given) - never
+    surnames = (census_surnames | own_surnames) - never
     brands, word_names = _phrases("brands.txt"), _words("word_names.txt")
-    return Lexicon(given, surnames, own_surnames, never, products, brand_words, brands, word_names)
+    return Lexicon(
+        given,
+        surnames,
+        own_surnames,
+        never,
+        products,
+        brand_words,
+        brands,
+        word_names,
+        census_given,
+        census_surnames,
+    )
 
 
 def _key(word: str) -> str:
@@ -181,10 +196,11 @@ def _cued(text: str) -> list[tuple[int, int]]:
 
 def _segments(run: re.Match) -> list[list[re.Match]]:
     """The run's tokens, split at words that are never names, particles trimmed at both ends."""
-    never = lexicon().never
+    tokens = list(_TOKEN.finditer(run.group(0)))
+    keys = [_key(t.group(0)).strip(".") for t in tokens]
     segments: list[list[re.Match]] = [[]]
-    for token in _TOKEN.finditer(run.group(0)):
-        if _key(token.group(0)).strip(".") in never:
+    for at, token in enumerate(tokens):
+        if _never_here(keys, at):
             segments.append([])
         else:
             segments[-1].append(token)
@@ -200,6 +216,22 @@ def _segments(run: re.Match) -> list[list[re.Match]]:
             tokens = tokens[1:]
         trimmed.append(tokens)
     return [t for t in trimmed if any(not particle.match(x.group(0)) for x in t)]
+
+
+def _never_here(keys: list[str], at: int) -> bool:
+    """Whether the run's word at `at` is never a name here.
+
+    A surname that is also a word stays after a given name ("Michael Brown", "Wei Long"), and a
+    given name that is also a word stays before a surname ("Will Smith", "May Lee").
+    """
+    lex, key = lexicon(), keys[at]
+    if key not in lex.never:
+        return False
+    previous = keys[at - 1] if at else ""
+    following = keys[at + 1] if at + 1 < len(keys) else ""
+    after_given = previous in lex.given and previous not in lex.word_names and key in lex.census_surnames
+    before_surname = key in lex.census_given and following in lex.surnames
+    return not (after_given or before_surname)
 
 
 def _looks_like_name(words: list[str], opens_sentence: bool, person_after: bool) -> bool:
@@ -257,9 +289,8 @@ def _after_brand(before: str) -> bool:
 
 def _cjk(text: str) -> list[tuple[int, int]]:
     """A short run of Chinese or Korean characters inside a Latin-script message is a name."""
-    letters = sum(c.isalpha() for c in text)
     runs = list(_CJK_RUN.finditer(text))
-    if not runs or sum(len(r.group(0)) for r in runs) * 3 > letters:
+    if not runs or sum(len(r.group(0)) for r in runs) * 3 > sum(c.isalpha() for c in text):
         return []
     return [r.span() for r in runs]
 
