@@ -8,6 +8,8 @@ import pytest
 from worker.agent.redact import redact
 
 NAMES = [
+    ("word surname", "I gave it to Chidi Brown next door.", "I gave it to [NAME] next door."),
+    ("word given name", "Will Igbinedion took my parcel A1003.", "[NAME] took my parcel A1003."),
     ("given name alone", "Can Priya pick it up? Order A1003.", "Can [NAME] pick it up? Order A1003."),
     ("greeting unknown", "Hi Tsegaye, my order A1003 is late.", "Hi [NAME], my order A1003 is late."),
     ("request verb", "Tell Adebayo I'm sorry about A1003.", "Tell [NAME] I'm sorry about A1003."),

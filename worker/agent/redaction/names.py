@@ -6,8 +6,11 @@ Two ways a span becomes a name:
 - a run of two to four capitalised words ("Oluwaseun Adeyemi signed for it", "Wang Fang at the
   desk"), cut at words that are never names (data/not_names.txt), taken unless it is a product
   (after "the"/"my", before "jeans", a brand named after a person such as "Michael Kors"). A run that
-  opens a sentence must also hold a known given name or a surname of our own lists, since any word
-  is capitalised there.
+  opens a sentence must also hold a known given name, a surname of our own lists or a surname
+  ending, or be followed by what a person does ("... will pick it up"), since any word is
+  capitalised there. A known given name alone counts mid-sentence ("Can Priya pick it up?"), unless
+  it is also an everyday word (data/word_names.txt: Rose, Will, Austin), and so does one
+  capitalised word between a greeting and a comma ("Hi Tsegaye,").
 Given names and surnames: the US census lists the `names` package ships (public-domain data) plus
 hand-written lists of other origins (data/given_names.txt, data/surnames.txt). The customer's own
 order items are never taken for a person.
