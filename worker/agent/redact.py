@@ -14,11 +14,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from portal.pii import CARD_CANDIDATE as _CARD_CANDIDATE
 from portal.pii import digits_only as _digits
 from portal.pii import luhn_valid, mask_card_numbers  # noqa: F401 - re-exported
-from portal.pii import mask_card_run as _mask_card_run
 from worker.agent.redaction.addresses import address_spans
+from worker.agent.redaction.cards import ANNOUNCED_CARD, CARD_CANDIDATE, mask_announced, mask_card_run
 from worker.agent.redaction.ids import ID_RULES
 from worker.agent.redaction.names import name_spans
 from worker.agent.redaction.phones import merge_spans, phone_spans, replace_spans
@@ -29,6 +28,18 @@ _SSN = re.compile(
     r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])"
     r"|(?<=SSN )\d{3} \d{2} \d{4}\b|(?<=SSN: )\d{3} \d{2} \d{4}\b"
 )
+# Any 9 digits announced as a social security number: "SSN 123456789", "social security no. 123 45 6789".
+_ANNOUNCED_SSN = re.compile(
+    r"(?P<cue>\b(?i:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)(?:\s+(?:is|was))?\s*[:#]?\s*)"
+    r"(?P<value>\d{3}[ -]?\d{2}[ -]?\d{4})(?![\w-])"
+)
+# Usernames and handles: "my username is priya_r88", "login: jdoe_1984", "@priya88" (not an e-mail).
+_USERNAME = re.compile(
+    r"(?P<cue>\b(?i:user\s*name|user\s+id|login(?:\s+name)?|handle|screen\s+name|gamertag|account\s+name)"
+    r"(?:\s+(?:is|was))?\s*[:=]?\s*)(?P<value>@?[A-Za-z0-9][\w.-]{2,31}(?<![.-]))"
+    r"|(?<![\w.@])(?P<handle>@[A-Za-z_][A-Za-z0-9_]{2,29})\b"
+)
+_NOT_USERNAME = frozenset(["is", "was", "and", "the", "please", "reset", "on", "for"])
 _EMAIL = re.compile(r"\b[\w.%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _IPV4 = re.compile(
     r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
@@ -40,13 +51,19 @@ _IPV6_CANDIDATE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0
 # (a tracking number, an order number, a date written with dashes).
 _NO_DIGIT_BEFORE = r"(?<![\w+])(?<!\d[ .-])"
 _NO_DIGIT_AFTER = r"(?![ .-]?\d)(?!\w)"
+# "x204", " ext. 12", " extension 7": what follows a number written in a US shape
+_EXTENSION = r"(?:\s?(?i:x|ext\.?|extension)\s?\d{1,5})?"
+# "1-", "+1 ", "001-": the US country code or international prefix before a US shape
+_US_PREFIX = r"(?:(?:\+|00)?1[ .-]?)?"
 _PHONE_PATTERNS = (
-    # +44 20 7946 0958, +1-555-123-4567, +33 6 12 34 56 78, +1 (555) 123-4567
-    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){1,6}" + _NO_DIGIT_AFTER),
-    # (555) 123-4567
-    re.compile(r"(?<![\w)])\(\d{3}\) ?\d{3}[ .-]\d{4}" + _NO_DIGIT_AFTER),
-    # 555-123-4567, 555.123.4567, 555 123 4567
-    re.compile(_NO_DIGIT_BEFORE + r"\d{3}[ .-]\d{3}[ .-]\d{4}" + _NO_DIGIT_AFTER),
+    # +44 20 7946 0958, +1-555-123-4567, +33 6 12 34 56 78, +1 (555) 123-4567, +1-123-456-7890x123
+    re.compile(
+        r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,8}){1,6}" + _EXTENSION + _NO_DIGIT_AFTER
+    ),
+    # (555) 123-4567, (123)456-7890x123, 1 (800) 555-0199
+    re.compile(r"(?<![\w)+])" + _US_PREFIX + r"\(\d{3}\) ?\d{3}[ .-]\d{4}" + _EXTENSION + _NO_DIGIT_AFTER),
+    # 555-123-4567, 555.123.4567, 555 123 4567, 001-123-456-7890x123 (any area code: fictional ones too)
+    re.compile(_NO_DIGIT_BEFORE + _US_PREFIX + r"\d{3}[ .-]\d{3}[ .-]\d{4}" + _EXTENSION + _NO_DIGIT_AFTER),
     # 06 12 34 56 78, 06.12.34.56.78, 0612345678
     re.compile(_NO_DIGIT_BEFORE + r"0[1-9](?:([ .-]?)\d{2})(?:\1\d{2}){3}" + _NO_DIGIT_AFTER),
     # 020 7946 0958, 07700 900123, 0161 496 0000
@@ -125,13 +142,28 @@ def _ipv6_valid(candidate: str) -> bool:
 
 def _phone_valid(candidate: str) -> bool:
     low, high = _PHONE_DIGITS
-    return low <= len(_digits(candidate)) <= high
+    number = re.split(r"(?i)x|ext", candidate)[0]  # the extension does not count
+    return low <= len(_digits(number)) <= high
 
 
 def _announced_phone(match: re.Match) -> str | None:
     if not 7 <= len(_digits(match.group(1))) <= 15:
         return None
     return match.group(0)[: match.start(1) - match.start()] + "[PHONE]"
+
+
+def _announced_ssn(match: re.Match) -> str:
+    return match["cue"] + "[SSN]"
+
+
+def _username(match: re.Match) -> str | None:
+    if match["handle"]:
+        return "[USERNAME]"
+    value = match["value"]
+    # a word after the cue is a username only if it has a digit, an underscore or a dot in it
+    if value.lower() in _NOT_USERNAME or value.startswith("[") or not re.search(r"[\d_.]", value):
+        return None
+    return match["cue"] + "[USERNAME]"
 
 
 def _sub(
@@ -199,9 +231,12 @@ def redact_details(
     """
     counts: Counter = Counter()
     out = _sub(text, _EMAIL, "[EMAIL]", counts, "email")
+    out = _sub(out, _USERNAME, _username, counts, "username")
     out = _sub(out, _IBAN_CANDIDATE, "[IBAN]", counts, "iban", iban_valid)
-    out = _sub(out, _CARD_CANDIDATE, _mask_card_run, counts, "card")
+    out = _sub(out, CARD_CANDIDATE, mask_card_run, counts, "card")
+    out = _sub(out, ANNOUNCED_CARD, mask_announced, counts, "card")
     out = _sub(out, _SSN, "[SSN]", counts, "ssn")
+    out = _sub(out, _ANNOUNCED_SSN, _announced_ssn, counts, "ssn")
     out = _sub(out, _IPV4, "[IP]", counts, "ip")
     out = _sub(out, _IPV6_CANDIDATE, "[IP]", counts, "ip", _ipv6_valid)
     for pattern, replacement, kind in ID_RULES:

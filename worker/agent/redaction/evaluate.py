@@ -4,6 +4,9 @@
 docs/privacy-redaction.md quotes. Each line: {"text", "spans": [{"kind", "start", "end"}], "items"?};
 kind "keep" marks what must survive verbatim (order numbers, amounts, dates, tracking numbers,
 the customer's item names, which are passed as `items` like the pipeline does).
+
+`--mark FILE` turns hand-written markup into that format: one message a line, each span written
+`[[kind:value]]`, a literal `\\n` for a line break inside a message.
 """
 
 from __future__ import annotations
@@ -89,9 +92,30 @@ def load(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+_MARK = re.compile(r"\[\[(\w+):(.+?)\]\]")
+
+
+def from_markup(line: str) -> dict:
+    """One marked message ("Call [[phone:+44 20 7946 0958]]") as {"text", "spans"}."""
+    line = line.replace("\\n", "\n")
+    text, spans, at = "", [], 0
+    for match in _MARK.finditer(line):
+        text += line[at : match.start()]
+        spans.append({"kind": match[1], "start": len(text), "end": len(text) + len(match[2])})
+        text += match[2]
+        at = match.end()
+    return {"text": text + line[at:], "spans": spans}
+
+
 def main(argv: list[str]) -> None:
-    """Print the figures for the file named on the command line."""
-    redact("warm up")  # the name lists load once per process: not part of the per-message figure
+    """Print the figures for the file named on the command line (or convert markup with --mark)."""
+    if argv[0] == "--mark":
+        lines = Path(argv[1]).read_text(encoding="utf-8").splitlines()
+        rows = (json.dumps(from_markup(line), ensure_ascii=False) for line in lines if line.strip())
+        sys.stdout.write("".join(row + "\n" for row in rows))
+        return
+    # the name lists and phone metadata load once per process: not part of the per-message figure
+    redact("warm up: Anna Smith, +44 20 7946 0958, 06 12 34 56 78, 030 1234567, 612 34 56 78")
     sys.stdout.write(json.dumps(score(load(argv[0])).as_dict(), indent=2) + "\n")
 
 

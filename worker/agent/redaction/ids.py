@@ -18,7 +18,7 @@ _MONTHS = (
     r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
 )
 _DATE = (
-    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}|\d{8}"
+    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{8}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:of\s+|de\s+)?(?:{_MONTHS})\.?,?\s+(?:de\s+)?\d{{4}}"
     rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
 )
@@ -28,7 +28,7 @@ _DOB_CUE = (
     r"nacid[oa]\s+el|fecha\s+de\s+nacimiento)"
 )
 DATE_OF_BIRTH = re.compile(
-    rf"(?P<cue>{_DOB_CUE}(?:\s+(?:is|was|:|-))?\s*:?\s*)(?P<value>{_DATE})(?!\d)", re.IGNORECASE
+    rf"(?P<cue>{_DOB_CUE}(?:\s+(?:is|was|es|est|ist|:|-))?\s*:?\s*)(?P<value>{_DATE})(?!\d)", re.IGNORECASE
 )
 
 # UK National Insurance number: two letters from a restricted set (never D, F, I, Q, U, V; O not
@@ -52,11 +52,16 @@ _ANNOUNCED_ID = re.compile(
     r"(?<!order )(?<!tracking )(?<!invoice )(?<!customer )"
     r"(?P<cue>\b(?:steuer-?identifikationsnummer|steuer-?id|steuernummer|idnr|tax\s+id|"
     r"personalausweis(?:nummer)?|ausweisnummer|passport(?:\s+(?:number|no\.?))?|"
+    r"driver'?s?\s+licen[cs]e(?:\s+(?:number|no\.?|#))?|driving\s+licen[cs]e(?:\s+(?:number|no\.?))?|"
+    r"licen[cs]e\s+(?:number|no\.?)|dl\s*(?:number|no\.?|#)|führerschein(?:nummer)?|permis\s+de\s+conduire|"
+    r"carn[eé]\s+de\s+conducir|"
     r"(?:national\s+)?id(?:entity)?\s+(?:card\s+)?(?:number|no\.?)|"
     r"national\s+insurance(?:\s+number)?|ni\s+number|dni|nie|nif|"
     r"num[ée]ro\s+de\s+s[ée]curit[ée]\s+sociale|n°\s*de\s+s[ée]curit[ée]\s+sociale|"
     r"(?:numéro|número)\s+de\s+(?:carte\s+d'identité|identidad|pasaporte|passeport))"
-    r"\b(?:\s+(?:is|est|ist|es))?\s*[:#]?\s*)(?P<value>(?=[A-Z]{0,3}\d)[A-Z0-9](?:[ -]?[A-Z0-9]){5,19})\b",
+    r"\b(?:\s+(?:is|est|ist|es))?\s*[:#]?\s*)"
+    # groups after the first hold a digit (or are a final check letter), so "X1234567 was" stops at "was"
+    r"(?P<value>(?=[A-Z]{0,6}[ -]?\d)[A-Z0-9]+(?:[ -](?:[A-Z0-9]*\d[A-Z0-9]*|[A-Z]\b))*)\b",
     re.IGNORECASE,
 )
 
@@ -89,7 +94,8 @@ def _insee(match: re.Match) -> str | None:
 
 
 def _announced(match: re.Match) -> str | None:
-    if match["value"].startswith("["):
+    # 6 to 20 letters and digits: "Steuer-ID 12 345 678 901", "passport X1234567", never "ID is 42"
+    if match["value"].startswith("[") or not 6 <= sum(c.isalnum() for c in match["value"]) <= 20:
         return None
     return match["cue"] + "[ID]"
 

@@ -22,6 +22,7 @@ _MIN_BARE_DIGITS = 9
 # Amounts (3499.99) and the US SSN shape (666-12-3456, a valid Spanish mobile otherwise).
 _AMOUNT = re.compile(r"^\d{1,3}(?:[ ,.]\d{3})*[.,]\d{2}$|^\d{3}-\d{2}-\d{4}$")
 _GLUED_BEFORE = re.compile(r"[\w#/$€£-]$")
+_COUNTRY_CODE_BEFORE = re.compile(r"(?<![\w+])(?:\+|00)\d{1,3}[ .-]?$")
 _CURRENCY_AFTER = re.compile(r"^\s?(?:€|\$|£|eur|usd|gbp)\b", re.IGNORECASE)
 
 
@@ -42,8 +43,14 @@ def phone_spans(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> list[t
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             if _plausible(text, match.start, match.end):
-                spans.add((match.start, match.end))
+                spans.add((_with_country_code(text, match.start), match.end))
     return merge_spans(spans)
+
+
+def _with_country_code(text: str, start: int) -> int:
+    """Where a number starts once a country code the matcher left out is counted ("+49 (0) 1234 ...")."""
+    prefix = _COUNTRY_CODE_BEFORE.search(text[max(0, start - 8) : start])
+    return start - len(prefix.group(0)) if prefix else start
 
 
 def merge_spans(spans) -> list[tuple[int, int]]:
