@@ -13,12 +13,7 @@ WRONG = "wrong-password"
 
 
 @pytest.fixture
-def throttled(tmp_path, monkeypatch):
-    from werkzeug.security import generate_password_hash
-
-    monkeypatch.setattr(
-        "portal.models.generate_password_hash", lambda pw: generate_password_hash(pw, "pbkdf2:sha256:1")
-    )
+def throttled(tmp_path):
     app = rate_limited_demo_app(tmp_path, LOGIN_RATE_LIMIT="3 per minute")
     yield app
     limiter.reset()
