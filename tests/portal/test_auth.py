@@ -60,6 +60,32 @@ def test_signup_rejects_bad_passwords(client, password, confirm, message):
     assert message in response.data
 
 
+def sign_up(app, email, password="long-enough-pw"):
+    client = app.test_client()
+    data = {"name": "Someone", "email": email, "password": password, "confirm": password}
+    response = client.post("/auth/signup", data=data)
+    return response, client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_signup_with_a_taken_email_looks_the_same_and_tells_the_owner(seeded):
+    from tests.portal.test_account import outbox
+
+    new, new_page = sign_up(seeded, "brand-new@example.com")
+    taken, taken_page = sign_up(seeded, "Customer@Example.com")
+    assert (taken.status_code, taken.headers["Location"]) == (new.status_code, new.headers["Location"])
+    assert taken_page.replace("customer@example.com", "brand-new@example.com") == new_page
+    with seeded.app_context():
+        owners = db.session.scalars(select(User).where(User.email == "customer@example.com")).all()
+        assert len(owners) == 1 and owners[0].name == "Casey Customer"
+        assert owners[0].check_password("customer-demo")  # nothing about the account changed
+    [notice] = outbox(seeded, "signup_attempt")
+    assert notice.to_address == "customer@example.com"
+    assert "reset your password" in notice.text_body and "/auth/forgot" in notice.text_body
+    assert [row.to_address for row in outbox(seeded, "email_verify")] == ["brand-new@example.com"]
+    sign_up(seeded, "customer@example.com")  # again: still one notice in this window
+    assert len(outbox(seeded, "signup_attempt")) == 1
+
+
 def test_login_and_logout(client, auth, seeded):
     assert auth.login().headers["Location"] == "/"
     assert b"Hello, Casey Customer" in client.get("/").data
