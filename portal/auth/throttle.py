@@ -70,7 +70,8 @@ def notify_owner(_limit) -> None:
 def clear_account_failures(email: str) -> None:
     """Forget the wrong passwords counted for this account (after its owner chose a new password)."""
     key = f"login-account:{normalize_email(email)}"
-    prefix = [limiter._key_prefix] if limiter._key_prefix else []
+    # The identifiers flask-limiter counted under: [RATELIMIT_KEY_PREFIX,] key, scope.
+    prefix = [p] if (p := current_app.config.get("RATELIMIT_KEY_PREFIX")) else []
     try:
         for item in parse_many(account_limit()):
             limiter.limiter.clear(item, *prefix, key, LOGIN_SCOPE)

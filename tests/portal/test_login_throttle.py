@@ -69,11 +69,14 @@ def test_slow_down_page_says_when_to_retry_and_offers_a_reset(throttled):
 # --- per account, from any address (issue 17, finding 5) ----------------------------------------------------
 
 
-@pytest.fixture
-def per_account(tmp_path):
-    """Only the per-account limit is tight; clients are told apart by X-Forwarded-For behind one proxy."""
+@pytest.fixture(params=["memory", "redis"])
+def per_account(request, tmp_path):
+    """Only the per-account limit is tight; clients are told apart by X-Forwarded-For behind one proxy.
+    The counters live in memory (one process) or in a real Redis (production)."""
+    storage = request.getfixturevalue("clean_redis") if request.param == "redis" else "memory://"
     app = rate_limited_demo_app(
         tmp_path,
+        RATELIMIT_STORAGE_URI=storage,
         TRUSTED_PROXIES=1,
         LOGIN_RATE_LIMIT="100 per minute",
         LOGIN_ADDRESS_RATE_LIMIT="100 per minute",
@@ -110,11 +113,13 @@ def test_a_throttled_account_refuses_even_the_right_password_until_a_reset(per_a
     # The owner chooses a new password: the wrong guesses counted against the account are forgotten.
     from tests.portal.test_account import link_path, outbox
 
+    new = "a-brand-new-password"
     owner = per_account.test_client()
-    owner.post("/auth/forgot", data={"email": "customer@example.com"}, headers={"X-Forwarded-For": "192.0.2.1"})
+    proxy = {"X-Forwarded-For": "192.0.2.1"}
+    owner.post("/auth/forgot", data={"email": "customer@example.com"}, headers=proxy)
     [row] = outbox(per_account, "password_reset")
-    owner.post(link_path(row), data={"password": "a-brand-new-password", "confirm": "a-brand-new-password"})
-    assert from_address(per_account, "192.0.2.1", "customer@example.com", "a-brand-new-password").status_code == 302
+    owner.post(link_path(row), data={"password": new, "confirm": new})
+    assert from_address(per_account, "192.0.2.1", "customer@example.com", new).status_code == 302
 
 
 def test_the_owner_gets_one_notice_per_window_not_per_attempt(per_account):
@@ -153,7 +158,7 @@ def test_password_spraying_from_one_address_is_limited(tmp_path):
         limiter.reset()
 
 
-# --- the moving window ---------------------------------------------------------------------------------------
+# --- the moving window -------------------------------------------------------------------------------------
 
 
 def test_rate_limits_use_a_moving_window_by_default(tmp_path):

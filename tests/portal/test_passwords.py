@@ -112,7 +112,9 @@ def test_an_inactive_account_is_refused_after_a_full_verify(tmp_path, monkeypatc
         db.session.commit()
     verified = []
     real = passwords.verify_password
-    monkeypatch.setattr(passwords, "verify_password", lambda stored, pw: verified.append(pw) or real(stored, pw))
+    monkeypatch.setattr(
+        passwords, "verify_password", lambda stored, pw: verified.append(pw) or real(stored, pw)
+    )
     for email in ("gone@example.com", "nobody@example.com"):
         assert login(app.test_client(), email).status_code == 401
     assert verified == [PASSWORD, PASSWORD]  # one hash verified per refusal, account or not

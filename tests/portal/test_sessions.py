@@ -75,7 +75,11 @@ def test_each_login_after_a_logout_gets_a_new_remember_cookie(demo):
 def test_a_password_change_ends_remember_cookies_elsewhere(demo):
     here, phone = log_in(demo, remember=True), log_in(demo, remember=True)
     stolen = phone.get_cookie("remember_token").value
-    form = {"current_password": PASSWORDS[CASEY], "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD}
+    form = {
+        "current_password": PASSWORDS[CASEY],
+        "new_password": NEW_PASSWORD,
+        "repeat_password": NEW_PASSWORD,
+    }
     assert here.post("/settings/password", data=form).status_code == 302
     thief = demo.test_client()
     thief.set_cookie("remember_token", stolen)
