@@ -1,7 +1,7 @@
 """The Mistral path against the fake server in its realistic mode: model calls and tokens per ticket.
 
 The scenario file ../shared/scenarios/examples.jsonl is played by the eval runner
-(`worker.agent.scenarios`, what `flask --app wsgi agent eval` uses) with MISTRAL_API_KEY set and
+(`evaluation.scenarios`, what `flask --app wsgi agent eval` uses) with MISTRAL_API_KEY set and
 MISTRAL_BASE_URL pointing at tests/fakes/mistral_server.py (rule-based replies, a fixed delay per call to
 stand in for the network and the model). Calls are counted twice: by the fake (HTTP requests received)
 and by the agent (AgentRun.model_calls, tokens, cost). Target: median ≤ 2 model calls per ticket.
@@ -30,8 +30,8 @@ TARGET_MEDIAN_CALLS = 2
 def run(args) -> dict:
     """Play the scenarios through the eval runner against the fake; read calls and tokens per ticket."""
     try:
+        from evaluation.scenarios import ScratchRunner, load_scenarios
         from tests.fakes.mistral_server import FakeMistral, rule_based_reply
-        from worker.agent.scenarios import ScratchRunner, load_scenarios
     except ImportError as exc:
         raise Skipped(f"the fake Mistral server or the eval runner is missing ({exc})") from exc
     path = SCENARIOS if SCENARIOS.exists() else LOCAL_SCENARIOS

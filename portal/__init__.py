@@ -24,14 +24,36 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = DEV_SECRET_KEY
     check_config(app.config)
     _prepare_engine_options(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    _configure_rate_limit_storage(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     _trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
+    register_template_filters(app)
     register_commands(app)
     return app
+
+
+def register_template_filters(app: Flask) -> None:
+    from tools.messages import reason_words
+
+    app.add_template_filter(reason_words, "reason_words")  # 'not_covered: ...' in words on every page
+
+
+def _configure_rate_limit_storage(app: Flask) -> None:
+    """Counters live in Redis when there is one; while it is unreachable each process counts in memory
+    (same limits, logged once as "falling back to in-memory storage") rather than failing the request."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # anything else the storage raises: fail open
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {
+            "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"],
+            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+        },
+    )
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -57,6 +79,7 @@ def _prepare_engine_options(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from portal import accounts, queue  # noqa: F401 - accounts registers the user loader
     from portal.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from portal.security_headers import init_security_headers
     from portal.sqlite import init_sqlite
 
     db.init_app(app)
@@ -71,6 +94,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     limiter.init_app(app)
     queue.init_app(app)
+    init_security_headers(app)
 
 
 def _migrations_dir():
@@ -80,7 +104,7 @@ def _migrations_dir():
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import errors
+    from portal import errors, telemetry
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.desk import bp as desk_bp
@@ -102,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     app.register_blueprint(help_bp)
     errors.init_app(app)
+    telemetry.init_app(app)
     remember_served_base(app)
 
 

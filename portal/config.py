@@ -13,6 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tools.escalation_policy import EscalationRules
+from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
 
 
@@ -83,6 +86,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
+        # Seconds; short, so a Redis outage costs a request little (jobs are kept, see portal/deferred.py).
+        "REDIS_CONNECT_TIMEOUT": _float("REDIS_CONNECT_TIMEOUT", 2.0),
+        "REDIS_SOCKET_TIMEOUT": _float("REDIS_SOCKET_TIMEOUT", 5.0),
         # Unset: links follow the host and port the portal is served on (portal/mailer/links.py).
         "SERVER_NAME_FOR_LINKS": _env("PUBLIC_BASE_URL"),
         # Links built before any request was served (a job started by the CLI) use `make run`'s PORT.
@@ -104,8 +110,14 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 4),
+        # Strict-Transport-Security max-age, sent in production over HTTPS only (0 turns it off).
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
         # Behind N reverse proxies, trust N X-Forwarded-* hops (client address for rate limits, https links).
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set (open like /healthz otherwise).
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        # The desk queue reloads its counts and list this often (seconds).
+        "DESK_REFRESH_SECONDS": _float("DESK_REFRESH_SECONDS", 30.0),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
         # Requests larger than this get the friendly 413 page (a ticket body is at most 5,000 characters).
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
@@ -156,32 +168,18 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "POLICIES_DIR": _env("POLICIES_DIR", str(Path(__file__).resolve().parent.parent / "policies")),
         # The help center's FAQ articles (help/*.md, translations in help/<lang>/).
         "HELP_DIR": _env("HELP_DIR", str(Path(__file__).resolve().parent.parent / "help")),
-        # Policy limits (see tools.PolicyLimits and policies/*.md; a test keeps them in sync).
-        "REFUND_WINDOW_DAYS": _int("REFUND_WINDOW_DAYS", 30),
-        "REFUNDS_PER_PERIOD": _int("REFUNDS_PER_PERIOD", 2),
-        "REFUND_PERIOD_DAYS": _int("REFUND_PERIOD_DAYS", 30),
-        "REFUND_APPROVAL_THRESHOLD": _decimal("REFUND_APPROVAL_THRESHOLD", "500.00"),
-        "REPLACEMENT_WINDOW_DAYS": _int("REPLACEMENT_WINDOW_DAYS", 30),
-        "REPLACEMENTS_PER_ORDER": _int("REPLACEMENTS_PER_ORDER", 1),
-        # Business days as LOW-HIGH: refunds reaching each payment method, parcels per shipping option.
-        "REFUND_DAYS_CARD": _day_range("REFUND_DAYS_CARD", "5-10"),
-        "REFUND_DAYS_PAYPAL": _day_range("REFUND_DAYS_PAYPAL", "3-5"),
-        "REFUND_DAYS_GIFT_CARD": _day_range("REFUND_DAYS_GIFT_CARD", "0"),
-        "SHIPPING_DAYS_STANDARD": _day_range("SHIPPING_DAYS_STANDARD", "3-5"),
-        "SHIPPING_DAYS_EXPRESS": _day_range("SHIPPING_DAYS_EXPRESS", "1-2"),
-        "SHIPPING_DAYS_INTERNATIONAL": _day_range("SHIPPING_DAYS_INTERNATIONAL", "7-14"),
-        "SHIP_WITHIN_DAYS": _day_range("SHIP_WITHIN_DAYS", "1-2"),
-        "TRACKING_STALE_DAYS": _int("TRACKING_STALE_DAYS", 7),
+        # Policy limits (REFUND_WINDOW_DAYS, REFUND_DAYS_CARD as LOW-HIGH business days ...): their
+        # defaults are tools.PolicyLimits' own, so a limit's default is changed there alone.
+        **_policy_limit_settings(),
         # The seller printed on invoices; TAX_RATE (e.g. 0.20) is the share of tax included in prices.
         "SELLER_NAME": _env("SELLER_NAME", "SupportOps Demo Shop"),
         "SELLER_ADDRESS": _env("SELLER_ADDRESS", "1 Example Street, 10115 Berlin, Germany"),
         "SELLER_VAT_ID": _env("SELLER_VAT_ID"),
         "TAX_RATE": _optional_decimal("TAX_RATE"),
-        # Escalation rules and service levels.
-        "SLA_HOURS": _float("SLA_HOURS", 4.0),
-        "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", -0.7),
-        "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", 0.6),
-        "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", 2),
+        # Escalation rules and service levels (SLA_HOURS is a policy limit, above).
+        "ESCALATE_SENTIMENT_BELOW": _float("ESCALATE_SENTIMENT_BELOW", EscalationRules.sentiment_below),
+        "ESCALATE_CONFIDENCE_BELOW": _float("ESCALATE_CONFIDENCE_BELOW", EscalationRules.confidence_below),
+        "ESCALATE_P1_AFTER_TURNS": _int("ESCALATE_P1_AFTER_TURNS", EscalationRules.p1_after_turns),
         # Mail: without MAIL_SERVER, mail is written to the log and instance/mail/.
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -238,10 +236,28 @@ _LIMIT_RANGES = {
 }
 
 
+def _policy_limit_settings() -> dict[str, Any]:
+    """Every policy limit from the environment, defaulting to tools.PolicyLimits' values."""
+    defaults = PolicyLimits()
+    settings: dict[str, Any] = {}
+    for field, key in _LIMIT_KEYS.items():
+        default = getattr(defaults, field)
+        if isinstance(default, tuple):
+            settings[key] = _day_range(key, _range_text(default))
+        else:  # int, float or Decimal: read as the default's own type
+            settings[key] = type(default)(_env(key, str(default)))
+    for field, keys in _LIMIT_RANGES.items():
+        ranges = getattr(defaults, field)
+        settings.update({key: _day_range(key, _range_text(ranges[name])) for name, key in keys.items()})
+    return settings
+
+
+def _range_text(days: tuple[int, int]) -> str:
+    return f"{days[0]}-{days[1]}"
+
+
 def policy_limits(config: Mapping[str, Any]):
     """The policy limits as the tools expect them (a key missing from a partial config keeps its default)."""
-    from tools import PolicyLimits  # tools is a leaf package: importing it from portal is allowed
-
     defaults = PolicyLimits()
     values: dict[str, Any] = {field: config[key] for field, key in _LIMIT_KEYS.items() if key in config}
     for field, keys in _LIMIT_RANGES.items():

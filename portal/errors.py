@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, g, render_template, request
 
 from portal.extensions import db
+
+log = logging.getLogger(__name__)
 
 NUL_REFUSED = "Text with NUL characters (\\0) cannot be accepted."
 
@@ -69,5 +72,32 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(_error):
+        saved = _reset_session()
+        try:
+            return render_template("errors/500.html", saved=saved), 500
+        except Exception:  # the database itself may be what failed: still answer with the page's words
+            log.exception("the 500 page could not be rendered")
+            return PLAIN_500, 500, {"Content-Type": "text/html; charset=utf-8"}
+
+
+PLAIN_500 = (
+    "<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
+    "<p>Please check whether what you sent arrived before you send it again.</p>"
+)
+
+
+def _reset_session() -> bool:
+    """Roll back, or when the failure came after a commit (the session is then in its 'committed'
+    state, where rollback raises), close it and forget the signed-in user so the page reloads it.
+    True when what the request wrote had been committed (the page can say it was saved)."""
+    try:
         db.session.rollback()
-        return render_template("errors/500.html"), 500
+        return False
+    except Exception:
+        log.warning("rollback after an error failed; starting a fresh session", exc_info=True)
+        try:
+            db.session.close()
+        except Exception:
+            db.session.remove()
+        g.pop("_login_user", None)  # Flask-Login's cache: its row belonged to the closed session
+        return True

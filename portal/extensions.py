@@ -10,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from portal.security_headers import SecurityHeaders
+
 
 class Base(DeclarativeBase):
     pass
@@ -21,4 +23,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 bootstrap = Bootstrap5()
+talisman = SecurityHeaders()  # Flask-Talisman (portal/security_headers.py)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

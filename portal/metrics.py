@@ -14,6 +14,7 @@ from sqlalchemy import func, literal_column, select
 
 from portal.extensions import db
 from portal.models import ActionLog, AgentRun, RunStatus, Ticket, TicketStatus, utcnow
+from tools.messages import reason_words
 
 TOOL_DECISIONS = ("done", "denied", "held")
 
@@ -88,7 +89,8 @@ def _grouped(column, since: datetime, now: datetime, limit: int = 10) -> list[tu
 
 
 def escalation_reasons(since: datetime, now: datetime) -> list[tuple[str, int]]:
-    return _grouped(Ticket.escalation_reason, since, now)
+    """The most frequent reasons, in words (never a raw 'not_covered:' code)."""
+    return [(reason_words(reason), count) for reason, count in _grouped(Ticket.escalation_reason, since, now)]
 
 
 def intents(since: datetime, now: datetime) -> list[tuple[str, int]]:

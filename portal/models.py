@@ -425,6 +425,12 @@ class AgentRun(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="runs")
 
+    @property
+    def reply_replaced(self) -> str | None:
+        """Why the model's reply was replaced for claiming what no tool did (worker.agent.grounding)."""
+        step = next((s for s in self.trace or [] if s.get("step") == "grounding"), None)
+        return (step or {}).get("output", {}).get("why")
+
 
 class ActionLog(db.Model):
     """Append-only audit log of every action attempt (see the guard below)."""
@@ -674,3 +680,22 @@ class ContentRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+class DeferredJob(db.Model):
+    """A background job that could not be enqueued because Redis was down (portal.queue.defer).
+
+    Written after the row it works on was committed, deleted once RQ has the job; workers sweep the
+    table every few seconds, so the job runs as soon as Redis answers again.
+    """
+
+    __tablename__ = "deferred_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(120))
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    queue: Mapped[str] = mapped_column(String(32))
+    # "worker.jobs.process_ticket:42": lets the ticket page say its answer waits for the queue.
+    job_key: Mapped[str] = mapped_column(String(200), index=True)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,9 @@
 With REDIS_URL set, jobs go to RQ (named queues `agent` and `email`) and real workers run them
 (`python -m worker`). Without it (`make run`), the same job functions run in a small in-process thread
 pool inside an app context. The web side enqueues by dotted path, so it never imports worker code.
-Always commit before enqueueing: a job must find the rows it is given.
+Always commit before enqueueing: a job must find the rows it is given. When Redis cannot be reached,
+the job is kept in the database and enqueued once Redis answers (portal.deferred); `enqueue` then
+returns None and never raises for it.
 """
 
 from __future__ import annotations
@@ -169,7 +171,14 @@ def redis_connection(app: Flask | None = None):
     url = app.config["REDIS_URL"]
     cached = app.extensions.get("redis")
     if cached is None or cached[0] != url:
-        cached = app.extensions["redis"] = (url, Redis.from_url(url))
+        # Bounded waits: a Redis that hangs must not hang a request (RQ workers raise socket_timeout
+        # above their blocking dequeue's own timeout themselves).
+        client = Redis.from_url(
+            url,
+            socket_connect_timeout=app.config["REDIS_CONNECT_TIMEOUT"],
+            socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
+        )
+        cached = app.extensions["redis"] = (url, client)
     return cached[1]
 
 
@@ -201,7 +210,21 @@ def enqueue(
 
 def _enqueue_rq(
     app: Flask, path: str, args: tuple[Any, ...], queue: str, job_id: str | None, delay: float = 0
+) -> str | None:
+    from portal import deferred
+
+    try:
+        return push_rq(app, path, args, queue, job_id, delay)
+    except deferred.redis_unavailable_errors() as exc:
+        # The rows this job works on are committed already: keep the job, never fail the request.
+        deferred.defer(app, path, args, queue, delay, exc)
+        return None
+
+
+def push_rq(
+    app: Flask, path: str, args: tuple[Any, ...], queue: str, job_id: str | None, delay: float = 0
 ) -> str:
+    """Put the job on its RQ queue now (raises redis errors; `enqueue` keeps the job instead)."""
     from rq import Retry
 
     intervals = retry_intervals(queue, app)

@@ -1,12 +1,13 @@
 """The ticket lifecycle shared by the portal pages, the staff desk, the agent job and the CLI.
 
-Functions add to the session and never commit; callers commit, then call `after_commit_enqueue` work is
-done for them: an agent run requested here is enqueued only once the transaction has committed, so the
-job always finds its rows.
+Functions add to the session and never commit; callers commit. Jobs are registered with
+`enqueue_after_commit` and enqueued only once the transaction has committed (never for a rolled-back
+one), so the job always finds its rows.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -26,6 +27,8 @@ from portal.models import (
     utcnow,
 )
 from portal.notifications import notify
+
+log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 200
 BODY_MAX = 5000
@@ -114,9 +117,15 @@ def enqueue_after_commit(path: str, *args, queue_name: str = queue.AGENT_QUEUE) 
 
 
 def _flush_enqueues(session) -> None:
+    # The rows are committed: nothing here may turn that into an error page. A Redis outage is handled
+    # inside queue.enqueue (the job is kept, portal.deferred); anything else is logged and left to the
+    # stale-run sweep (worker.reaper), which finds a queued run whose job never came.
     pending = session.info.pop("enqueue_after_commit", [])
     for path, args, queue_name in pending:
-        queue.enqueue(path, *args, queue=queue_name)
+        try:
+            queue.enqueue(path, *args, queue=queue_name)
+        except Exception:
+            log.exception("job %s%r not enqueued after commit; left to the stale-run sweep", path, args)
 
 
 def _drop_enqueues(session) -> None:

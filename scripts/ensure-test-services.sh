@@ -43,8 +43,10 @@ ensure_postgres() {
 redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 
 ensure_redis() {
-  if command -v redis-cli >/dev/null && redis_up; then log "redis answers on 127.0.0.1:$REDIS_PORT"; return; fi
+  # The fault tests (tests/faults) start private redis-server processes: the binary is needed even when a
+  # shared Redis already answers.
   command -v redis-server >/dev/null || { log "installing redis-server"; apt_install redis-server; }
+  if command -v redis-cli >/dev/null && redis_up; then log "redis answers on 127.0.0.1:$REDIS_PORT"; return; fi
   mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
     --dir /tmp --logfile /tmp/supportops-redis.log

@@ -24,3 +24,11 @@ def test_portal_does_not_import_worker():
         "from portal import create_app; create_app({'TESTING': True, 'SECRET_KEY': 'x'})"
     )
     assert "worker" not in loaded
+
+
+def test_runtime_packages_do_not_import_the_evaluation_code():
+    loaded = _modules_after_import(
+        "from portal import create_app; create_app({'TESTING': True, 'SECRET_KEY': 'x'}); "
+        "import worker.jobs, worker.email_jobs, worker.agent.pipeline, worker.agent.cli"
+    )
+    assert "evaluation" not in loaded

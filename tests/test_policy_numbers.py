@@ -15,6 +15,7 @@ from jinja2 import UndefinedError
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from evaluation.scenario_setup import setup
 from portal import queue
 from portal.config import policy_limits
 from portal.extensions import db
@@ -24,7 +25,6 @@ from portal.policy_text import policy_documents, render_policy
 from tests.conftest import make_app
 from tests.email.conftest import make_order, make_ticket, make_user
 from tools import PolicyLimits
-from worker.agent.scenario_setup import setup
 
 ROOT = Path(__file__).resolve().parent.parent
 

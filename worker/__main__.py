@@ -18,19 +18,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", help="worker name (default: generated)")
     args = parser.parse_args(argv)
 
-    from rq import SimpleWorker
-
     from worker.app import get_app
+    from worker.resilience import ResilientWorker, start_upkeep
 
     app = get_app()
     with app.app_context():
         connection = redis_connection(app)
         # SimpleWorker runs jobs in this process: no fork per job, so one app and one DB pool per worker.
-        worker = SimpleWorker(args.queues, connection=connection, name=args.name)
+        # Resilient: rides out a Redis outage, re-registers, keeps its scheduler alive (worker.resilience).
+        worker = ResilientWorker(args.queues, connection=connection, name=args.name)
         if "agent" in args.queues and not args.burst:
             _start_agent_services(app)
+        if not args.burst:
+            start_upkeep(worker, app)  # also enqueues the jobs kept while Redis was down
         log.info("worker %s listening on %s", worker.name, ", ".join(args.queues))
-        worker.work(burst=args.burst, with_scheduler=True)
+        try:
+            worker.work(burst=args.burst, with_scheduler=True)
+        finally:
+            _forget_metrics_of_this_process()
+
+
+def _forget_metrics_of_this_process() -> None:
+    """Multiprocess metrics: this process's live values stop counting (its counters stay summed)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
 
 
 def _start_agent_services(app) -> None:

@@ -14,9 +14,10 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.queue import is_final_attempt
+from portal.telemetry.metrics import record_run
 from worker.agent import runs
-from worker.agent.backends import BackendError
-from worker.agent.pipeline import run_agent
+from worker.agent.backends import BackendError, backend_name
+from worker.agent.pipeline import escalation_label, run_agent
 from worker.app import get_app
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,15 @@ def _process(ticket_id: int) -> str | None:
         final = is_final_attempt() or (isinstance(exc, BackendError) and not exc.transient)
         logger.exception("ticket %s run %s failed (final=%s)", ticket_id, claimed.run_id, final)
         runs.fail(claimed, exc, final=final)
+        if final:
+            record_run("failed", backend_name(current_app.config), escalation="failed")
         raise
+    record_run(
+        "escalated" if output.escalate else "answered",
+        output.backend,
+        escalation=escalation_label(output) if output.escalate else None,
+        usage=output.usage,
+    )
     logger.info(
         "ticket %s run %s: %s in %.0f ms (agent %.1f ms)",
         ticket_id,

@@ -71,8 +71,3 @@ def _nice_ceiling(value: int) -> int:
 
 def _ticks(ceiling: int) -> list[int]:
     return sorted({0, ceiling // 4 * 1, ceiling // 2, ceiling * 3 // 4, ceiling})
-
-
-def percent(part: int, total: int) -> float:
-    """Share in percent for progress bars (0 when there is nothing to divide)."""
-    return 0.0 if not total else round(100.0 * part / total, 1)

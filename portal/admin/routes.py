@@ -46,7 +46,6 @@ def metrics_page():
         help=help_metrics(data.since),
         days=days,
         chart=charts.stacked_by_day(data.by_day),
-        percent=charts.percent,
     )
 
 

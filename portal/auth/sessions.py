@@ -2,8 +2,9 @@
 
 The session keeps the time of the last page load (`seen_at`, refreshed at most once a minute so most
 responses set no cookie). A staff session without it was not started by a login (a copied or restored
-cookie) and ends at once; staff never get a remember-me cookie. The ticket page's background status
-polls (JSON) do not count as activity, or an open tab would keep a session alive forever.
+cookie) and ends at once; staff never get a remember-me cookie. Background requests made by scripts
+(the desk queue's refresh, the ticket page's status polls) do not count as activity, or an open tab would
+keep a session alive forever.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ def _mark_seen(_app, user, **_extra) -> None:
 user_logged_in.connect(_mark_seen)
 
 
-def _is_poll() -> bool:
-    return request.accept_mimetypes.best == "application/json"
+def _is_background() -> bool:
+    """A script's fetch(): browsers mark it with Sec-Fetch-Mode other than "navigate"; JSON polls too."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    return (mode is not None and mode != "navigate") or request.accept_mimetypes.best == "application/json"
 
 
 @bp.before_app_request
@@ -42,5 +45,5 @@ def end_idle_staff_sessions() -> None:
         if seen is not None:
             flash(f"You were signed out after {idle_limit // 60} minutes without activity.", "info")
         return
-    if not _is_poll() and (seen is None or now - seen >= REFRESH_SECONDS):
+    if not _is_background() and (seen is None or now - seen >= REFRESH_SECONDS):
         session[SEEN_KEY] = now

@@ -6,7 +6,9 @@ Money decisions go through portal.services, which logs them itself.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.models import (
@@ -43,18 +45,51 @@ def _log(ticket: Ticket, staff: User, tool: str, detail: str = "") -> None:
 
 
 def assign(ticket: Ticket, assignee: User, staff: User) -> bool:
-    """Give the ticket to `assignee` (claim: to oneself); the customer hears that a person took over."""
+    """Give the ticket to `assignee` (a deliberate hand-over, even from another owner); False if unchanged."""
     if ticket.assignee_id == assignee.id:
         return False
     first_owner = ticket.assignee_id is None
     ticket.assignee_id = assignee.id
+    _taken_over(ticket, assignee, staff, first_owner)
+    return True
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    taken: bool  # this claim made `staff` the owner
+    owner_name: str | None  # who owns the ticket afterwards (None: nobody, the owner was just deleted)
+    owner_is_claimant: bool
+
+
+def claim(ticket: Ticket, staff: User) -> ClaimResult:
+    """Take an unassigned ticket; refused, naming the owner, when someone already has it.
+
+    Compare-and-set: one conditional UPDATE (`WHERE assignee_id IS NULL`), so of two staff claiming at
+    once exactly one wins. On Postgres the loser's UPDATE waits for the winner's row lock, then re-checks
+    the condition and matches nothing; it does not rely on the page the claimant was looking at.
+    """
+    claimed = db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.assignee_id.is_(None))
+        .values(assignee_id=staff.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(ticket)  # the row as the UPDATE left it (ours, or the winner's)
+    taken = claimed.rowcount == 1
+    if taken:
+        _taken_over(ticket, staff, staff, first_owner=True)
+    owner = ticket.assignee
+    return ClaimResult(taken, owner.name if owner else None, owner is not None and owner.id == staff.id)
+
+
+def _taken_over(ticket: Ticket, assignee: User, staff: User, first_owner: bool) -> None:
+    """The customer hears that a person took over; the log names who did it."""
     if ticket.status in (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value):
         _hand_to_person(ticket, f"Taken over by {assignee.name}")
     if first_owner:
         notify("escalated", ticket, by="staff", staff_name=assignee.name)
     tool = "desk.claim" if assignee.id == staff.id else "desk.assign"
     _log(ticket, staff, tool, f"assigned to {assignee.name}")
-    return True
 
 
 def _hand_to_person(ticket: Ticket, reason: str) -> None:
@@ -130,7 +165,8 @@ def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, no
     """Approve or reject a held refund through the service layer (re-checked, locked, idempotent, logged).
 
     The service commits its own transaction; when it decided something new, the customer gets the outcome
-    as a staff message, committed here under the customer's lock too.
+    as a staff message, committed here under the customer's lock too, and by email: an approval sends the
+    refund confirmation (essential, like the agent's), a rejection the staff reply.
     """
     ticket_id, refund_id, staff_id, customer_id = ticket.id, refund.id, staff.id, refund.customer_id
     result = approve_held(refund_id, staff_id) if approve else reject_held(refund_id, staff_id, note)
@@ -146,5 +182,8 @@ def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, no
         )
         ticket.messages.append(message)
         _mark_answered_by(ticket, staff)
-        notify("staff_replied", ticket, message=message)
+        if approve:  # the same essential confirmation the agent's own refunds send, opt-out or not
+            notify("action_done", ticket, action="refund", refund=db.session.get(Refund, refund_id))
+        else:
+            notify("staff_replied", ticket, message=message)
     return result

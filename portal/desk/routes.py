@@ -6,7 +6,7 @@ staff members clicking at once, or one clicking twice, take effect once.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -56,6 +56,7 @@ def queue():
         page=page,
         filters=filters,
         now=now,
+        refresh_ms=int(current_app.config["DESK_REFRESH_SECONDS"] * 1000),
         counts=queries.queue_counts(current_user.id, now),
         held=queries.held_refund_counts(ids),
         runs=queries.latest_run_status(ids),
@@ -117,13 +118,21 @@ def _workbench(ticket: Ticket, **forms) -> dict:
 @bp.route("/tickets/<reference>/claim", methods=["POST"])
 def claim(reference: str):
     ticket = _ticket_or_404(reference)
-    if ActionForm().validate_on_submit() and _locked(
-        ticket, actions.assign, ticket, current_user, current_user
-    ):
-        flash(f"You own {ticket.reference} now.", "success")
-    else:
-        flash("Nothing changed: the ticket is already yours.", "info")
+    if not ActionForm().validate_on_submit():
+        flash("Nothing changed.", "info")
+        return _back(ticket)
+    result = _locked(ticket, actions.claim, ticket, current_user)
+    flash(*_claim_flash(ticket.reference, result))
     return _back(ticket)
+
+
+def _claim_flash(reference: str, result: actions.ClaimResult) -> tuple[str, str]:
+    if result.taken:
+        return f"You own {reference} now.", "success"
+    if result.owner_is_claimant:
+        return "Nothing changed: the ticket is already yours.", "info"
+    owner = result.owner_name or "another staff member"
+    return f"Not claimed: {owner} already owns {reference}. Use Assign to take it over.", "warning"
 
 
 @bp.route("/tickets/<reference>/assign", methods=["POST"])

@@ -18,11 +18,10 @@ from portal.mailer import feedback
 from portal.mailer.compose import Draft, render, settings_url, summary
 from portal.mailer.links import external_url, staff_ticket_url, thread_headers, ticket_url
 from portal.models import Cancellation, Refund, Replacement, Ticket, User
+from tools import messages as action_words
 from tools.types import PAYMENT_METHOD_WORDS, business_days, format_money
 
 ESSENTIAL_EVENTS = frozenset({"action_done", "action_held"})  # sent even to customers who opted out
-ACTION_WORDS = {"refund": "refund", "cancellation": "cancellation", "cancel": "cancellation",
-                "replacement": "replacement"}  # fmt: skip
 ACTION_MODELS = {"refund": Refund, "cancellation": Cancellation, "replacement": Replacement}
 STAFF_HEADLINES = {
     "escalated": "Escalated to a person",
@@ -121,43 +120,45 @@ def _action_context(ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
 def _action(ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
     """The action's facts from explicit keywords, else from the refund/cancellation/replacement row."""
     facts = _action_facts(ticket, context)
-    facts["headline"] = _action_headline(facts)
+    facts["headline"] = action_words.email_headline(facts["kind"], facts["amount"], facts["order_number"])
     return facts
-
-
-def _action_headline(action: dict[str, Any]) -> str:
-    amount, number = action["amount"], action["order_number"]
-    if action["kind"] == "refund":
-        return f"Your refund{f' of {amount}' if amount else ''} has been issued."
-    if action["kind"] == "cancellation":
-        back = f" and {amount} is on its way back to you" if amount else ""
-        return f"Your order{f' {number}' if number else ''} has been cancelled{back}."
-    if action["kind"] == "replacement":
-        return f"A free replacement{f' for order {number}' if number else ''} is on its way."
-    return "We carried out your request."
 
 
 def _action_facts(ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
     row, kind = _action_row(context)
-    kind = ACTION_WORDS.get(str(context.get("action") or context.get("tool") or kind), kind or "action")
+    named = action_words.action_kind(str(context.get("action") or context.get("tool") or kind))
+    kind = named or kind or "action"
     if row is None and not context.get("reference"):
         row = _latest_action_row(ticket, kind)  # the caller gave amounts only: the row has the reference
     amount = context.get("amount", getattr(row, "amount", None))
-    currency = context.get("currency") or getattr(row, "currency", None) or _order_currency(ticket)
-    method = context.get("method") or getattr(row, "method", None)
-    reference = context.get("reference") or getattr(row, "payment_reference", None)
-    reference = reference or getattr(row, "shipment_reference", None)
+    currency = _given(context, row, "currency") or _order_currency(ticket)
+    method = _given(context, row, "method")
     order = getattr(row, "order", None) or ticket.order
     return {
         "kind": kind,
-        "amount": format_money(amount, currency) if amount is not None else None,
-        "method": PAYMENT_METHOD_WORDS.get(method, method) if method else None,
-        "reference": reference,
+        "amount": None if amount is None else format_money(amount, currency),
+        "method": _method_words(method),
+        "reference": _given(context, row, "reference", "payment_reference", "shipment_reference"),
         "order_number": context.get("order_number") or getattr(order, "number", None),
-        "item_names": list(context.get("items") or getattr(row, "items", None) or []),
-        "reason": context.get("reason") or getattr(row, "reason", None),
+        "item_names": list(_given(context, row, "items") or []),
+        "reason": _given(context, row, "reason"),
         "timing": _refund_timing(method),
     }
+
+
+def _method_words(method: str | None) -> str | None:
+    return PAYMENT_METHOD_WORDS.get(method, method) if method else None
+
+
+def _given(context: dict[str, Any], row: Any, key: str, *row_attributes: str) -> Any:
+    """The caller's value for `key`, else the first the row has (of `row_attributes`, or `key`)."""
+    if context.get(key):
+        return context[key]
+    for attribute in row_attributes or (key,):
+        value = getattr(row, attribute, None)
+        if value:
+            return value
+    return None
 
 
 def _refund_timing(method: str | None) -> str:

@@ -65,5 +65,36 @@ def order_invoice(number: str):
 
 @bp.route("/healthz")
 def healthz():
+    """Liveness: the process answers and reaches its database."""
     db.session.execute(select(1))
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness, per dependency: 200 when the database and Redis (if configured) answer, else 503."""
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    ready = all(state in ("ok", "not used") for state in checks.values())
+    body = {"status": "ok" if ready else "degraded", **checks}
+    return body, 200 if ready else 503, {"Cache-Control": "no-store"}
+
+
+def _check_database() -> str:
+    try:
+        db.session.execute(select(1))
+        return "ok"
+    except Exception as exc:
+        db.session.rollback()
+        return f"error: {type(exc).__name__}"
+
+
+def _check_redis() -> str:
+    if not current_app.config.get("REDIS_URL"):
+        return "not used"
+    from portal.queue import redis_connection
+
+    try:
+        redis_connection().ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"

@@ -10,16 +10,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Cancellation, Order, Refund, Replacement
+from tools import messages
 
-_TOOL_NOUNS = {"refund": "Refund", "cancel": "Cancellation", "replacement": "Replacement"}
-_DECISION_WORDS = {
-    "done": "done",
-    "approved": "done",
-    "held": "held for review by our team",
-    "denied": "not possible",
-    "rejected": "not approved",
-    "error": "could not be completed",
-}
 _STYLES = {
     "done": "success",
     "approved": "success",
@@ -28,7 +20,6 @@ _STYLES = {
     "rejected": "secondary",
     "error": "danger",
 }
-_DONE_WORDS = {"refund": "issued", "cancel": "done", "replacement": "on its way"}
 _REFERENCE_KEYS = ("payment_reference", "reference", "shipment_reference")
 
 
@@ -69,21 +60,20 @@ def describe_outcome(outcome: dict[str, Any] | None, effect_refs: dict | None = 
         return None
     tool = str(outcome.get("tool") or outcome.get("action") or "")
     decision = str(outcome.get("outcome") or outcome.get("decision") or "")
-    if tool not in _TOOL_NOUNS or decision not in _DECISION_WORDS:
+    if tool not in messages.ACTION_TOOLS or decision not in messages.DECISION_WORDS:
         return None
-    words = _DONE_WORDS[tool] if decision in ("done", "approved") else _DECISION_WORDS[decision]
-    headline = f"{_TOOL_NOUNS[tool]}{_amount_words(outcome)}{_order_words(outcome)} {words}"
-    refs = effect_refs or {}
-    reference = (
-        _reference(outcome) or refs.get((tool, outcome.get("effect_id"))) or refs.get((tool, _order(outcome)))
+    headline = messages.outcome_headline(
+        messages.action_kind(tool),
+        decision,
+        amount=_amount(outcome),
+        order_number=_order(outcome),
+        reference=_reference(outcome) or _effect_reference(outcome, tool, effect_refs or {}),
     )
-    if reference and decision in ("done", "approved"):
-        headline += f", reference {reference}"
-    detail = str(outcome.get("message") or "")
-    return OutcomeView(headline + ".", detail, _STYLES[decision], decision)
+    return OutcomeView(headline, str(outcome.get("message") or ""), _STYLES[decision], decision)
 
 
-def _amount_words(outcome: dict[str, Any]) -> str:
+def _amount(outcome: dict[str, Any]) -> str:
+    """'42.00 USD' (or '' when the outcome carries no readable amount)."""
     amount = outcome.get("amount")
     if amount in (None, ""):
         return ""
@@ -91,17 +81,15 @@ def _amount_words(outcome: dict[str, Any]) -> str:
         shown = f"{Decimal(str(amount)):.2f}"
     except InvalidOperation:
         return ""
-    currency = outcome.get("currency") or ""
-    return f" of {shown} {currency}".rstrip()
+    return f"{shown} {outcome.get('currency') or ''}".rstrip()
 
 
 def _order(outcome: dict[str, Any]) -> str | None:
     return outcome.get("order_number") or outcome.get("order")
 
 
-def _order_words(outcome: dict[str, Any]) -> str:
-    number = _order(outcome)
-    return f" for order {number}" if number else ""
+def _effect_reference(outcome: dict[str, Any], tool: str, refs: dict) -> str | None:
+    return refs.get((tool, outcome.get("effect_id"))) or refs.get((tool, _order(outcome)))
 
 
 def _reference(outcome: dict[str, Any]) -> str | None:

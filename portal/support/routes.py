@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
+from portal import deferred, queue
 from portal.access import own_order_or_404, own_ticket_or_404
 from portal.extensions import db, limiter
 from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus, utcnow
@@ -36,6 +37,17 @@ STATUS_WORDS = {
     "escalated": "A member of our support team is looking at this.",
     "resolved": "Resolved.",
 }
+# While Redis is down the ticket is stored but its job waits (portal.deferred): say so, not "in a moment".
+WAITS = "Our assistant is briefly unavailable and will answer as soon as it is back; no need to send again."
+WAITING_WORDS = f"Your message is saved. {WAITS}"
+
+
+def _agent_waits(ticket: Ticket) -> bool:
+    return ticket.status == TicketStatus.NEW.value and deferred.is_waiting(queue.PROCESS_TICKET, ticket.id)
+
+
+def _status_words(ticket: Ticket) -> str:
+    return WAITING_WORDS if _agent_waits(ticket) else STATUS_WORDS.get(ticket.status, "")
 
 
 def _user_key() -> str:
@@ -86,7 +98,9 @@ def new():
         except TicketError as exc:
             flash(str(exc), "danger")
             return render_template("tickets/new.html", form=form), 400
-        if opened:
+        if opened and deferred.deferred_in_request() and _agent_waits(ticket):
+            flash(f"Thanks! Your ticket {ticket.reference} is saved. {WAITS}", "info")
+        elif opened:
             flash(f"Thanks! Your ticket {ticket.reference} is open; our assistant is on it.", "success")
         else:
             flash(f"You already sent this; it is ticket {ticket.reference}.", "info")
@@ -135,7 +149,7 @@ def _page_context(ticket: Ticket, **forms) -> dict:
         "outcomes": {m.id: describe_outcome(m.outcome, refs) for m in messages if m.outcome},
         "working": ticket.status in WORKING,
         "idle_poll_ms": current_app.config["TICKET_IDLE_POLL_MS"],
-        "status_words": STATUS_WORDS.get(ticket.status, ""),
+        "status_words": _status_words(ticket),
         "can_rate": actions.can_mark_satisfied(ticket),
         "can_escalate": actions.can_escalate(ticket),
         "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
@@ -162,7 +176,7 @@ def status(reference: str):
         "reference": ticket.reference,
         "status": ticket.status,
         "working": ticket.status in WORKING,
-        "words": STATUS_WORDS.get(ticket.status, ""),
+        "words": _status_words(ticket),
         "last_message_id": last_id,
         "run": None
         if run is None
@@ -184,7 +198,10 @@ def reply(reference: str):
     except TicketError as exc:
         flash(str(exc), "danger")
         return redirect(url_for("tickets.view", reference=reference))
-    flash("Your reply is sent.", "success")
+    if deferred.deferred_in_request() and _agent_waits(ticket):
+        flash(f"Your reply is saved. {WAITS}", "info")
+    else:
+        flash("Your reply is sent.", "success")
     return redirect(url_for("tickets.view", reference=reference, _anchor="latest"))
 
 

@@ -80,6 +80,8 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("static", "GET"): [Case("/static/app.css", public())],
     ("bootstrap.static", "GET"): [Case("/bootstrap/static/css/bootstrap.min.css", public())],
     ("main.healthz", "GET"): [Case("/healthz", public())],
+    ("main.readyz", "GET"): [Case("/readyz", public())],
+    ("telemetry.metrics", "GET"): [Case("/metrics", public())],  # METRICS_TOKEN closes it (test_metrics)
     ("main.home", "GET"): [Case("/", expect(LOGIN, 200, 200, 302, 302))],  # staff land on the desk
     ("main.orders", "GET"): [Case("/orders", signed_in())],
     ("main.order_detail", "GET"): [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from portal.extensions import db
-from portal.models import ActionLog, AgentRun, Message, Refund, Ticket, utcnow
+from portal.models import ActionLog, AgentRun, EmailOutbox, Message, Refund, Ticket, utcnow
 from tests.portal.conftest import login, user_id
 
 
@@ -260,6 +261,17 @@ def test_ticket_view_shows_runs_trace_citations_and_log(staff, make_ticket, demo
     assert "<code>refund</code>" in page and "held" in page
 
 
+def test_a_run_whose_model_reply_was_replaced_is_flagged_on_the_desk(staff, make_ticket):
+    ref = make_ticket(status="answered")
+    why = "reply claims done but no action was carried out"
+    grounding = {"step": "grounding", "ms": 0.1, "input": {"reply": "All done"}, "output": {"why": why}}
+    flagged = make_ticket.add_run(ref, status="done", backend="mistral", action="cancel", trace=[grounding])
+    plain = make_ticket.add_run(ref, status="done", backend="mistral", action="refund", trace=[])
+    page = staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
+    assert page.count("reply replaced") == 1 and f"The model's reply was not sent ({why})" in page
+    assert page.index(f"#{flagged}") < page.index("reply replaced") < page.index(f"#{plain}")
+
+
 def test_approve_a_held_refund_once(staff, make_ticket, notified, demo):
     ref = make_ticket(status="escalated", order="A1007")
     refund_id = make_ticket.held_refund(ref)
@@ -280,11 +292,30 @@ def test_approve_a_held_refund_once(staff, make_ticket, notified, demo):
         assert decisions == ["approved", "note"]
         reference = refund.payment_reference
     assert make_ticket.get(ref).status == "answered"
-    assert notified == [("staff_replied", ref)]
+    assert notified == [("action_done", ref)]
     staff.post("/auth/logout")
     login(staff, "customer@example.com")
     page = staff.get(f"/tickets/{ref}").get_data(as_text=True)
     assert f"Refund of 899.00 USD for order A1007 issued, reference {reference}." in page
+
+
+def test_an_approved_refund_sends_the_refund_confirmation_even_to_customers_without_updates(
+    staff, make_ticket, demo
+):
+    ref = make_ticket(status="escalated", order="A1007")
+    refund_id = make_ticket.held_refund(ref)
+    with demo.app_context():
+        customer = db.session.get(Ticket, make_ticket.get(ref).id).customer
+        customer.email_updates = False
+        db.session.commit()
+    staff.post(f"/desk/tickets/{ref}/refunds/{refund_id}", data={"approve": "Approve"})
+    with demo.app_context():
+        rows = db.session.scalars(select(EmailOutbox).where(EmailOutbox.event != "action_held")).all()
+        reference = db.session.get(Refund, refund_id).payment_reference
+    assert [row.event for row in rows] == ["action_done"]
+    assert rows[0].to_address == "customer@example.com"
+    assert "Your refund of 899.00 USD has been issued." in rows[0].text_body
+    assert reference in rows[0].text_body
 
 
 def test_reject_a_held_refund(staff, make_ticket, demo):
@@ -336,3 +367,23 @@ def test_the_desk_shows_the_language_the_agent_detected(staff, make_ticket):
     assert '<span id="ticket-language">Spanish</span>' in page and "intent track_order" in page
     unknown = make_ticket(subject="Old", status="escalated")
     assert "ticket-language" not in staff.get(f"/desk/tickets/{unknown}").get_data(as_text=True)
+
+
+def test_reasons_are_shown_in_words_not_codes(staff, make_ticket):
+    reason = "not_covered: The customer asks for something no tool or policy covers."
+    ref = make_ticket(status="escalated", escalation_reason=reason)
+    for page in (
+        staff.get("/desk/").get_data(as_text=True),
+        staff.get(f"/desk/tickets/{ref}").get_data(as_text=True),
+    ):
+        shown = re.sub(r'value="[^"]*"', "", page)  # a filter's option value may keep the stored code
+        assert "not_covered" not in shown
+        assert "Not something the assistant can do" in shown
+
+
+def test_a_resolved_ticket_shows_no_countdown(staff, make_ticket):
+    from portal.models import utcnow
+
+    ref = make_ticket(status="resolved", sla_due_at=utcnow() - timedelta(hours=3))
+    page = staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
+    assert "overdue" not in page

@@ -203,13 +203,19 @@ def test_staff_get_no_remember_cookie(demo):
     assert "remember_token" not in set_cookie_headers(client.post("/auth/login", data=data))
 
 
-@pytest.mark.parametrize("accept", ["application/json"])
-def test_background_polls_do_not_keep_a_staff_session_alive(demo, accept):
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "application/json"},  # the ticket page's status poll
+        {"Accept": "text/html", "Sec-Fetch-Mode": "cors"},  # the desk queue's refresh (a fetch())
+    ],
+)
+def test_background_polls_do_not_keep_a_staff_session_alive(demo, headers):
     staff = log_in(demo, STAFF)
     idle_for(staff, 20)
-    staff.get("/desk/", headers={"Accept": accept})  # a poll: not activity
+    assert staff.get("/desk/", headers=headers).status_code == 200  # a poll: not activity
     with staff.session_transaction() as session:
         assert time.time() - session["seen_at"] > 19 * 60
-    staff.get("/desk/")  # a page load is
+    staff.get("/desk/", headers={"Sec-Fetch-Mode": "navigate"})  # a page load is
     with staff.session_transaction() as session:
         assert time.time() - session["seen_at"] < 60

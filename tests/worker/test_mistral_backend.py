@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from evaluation.scenarios import load_scenarios, run_scenarios
 from portal import create_app, queue
 from portal.accounts import find_user_by_email
 from portal.config import policy_limits
@@ -41,7 +42,6 @@ from worker.agent.backends.mistral import MistralBackend, MistralSettings
 from worker.agent.backends.retry import RetryPolicy, call_with_retries, retry_after_seconds
 from worker.agent.context import build_context, load_ticket, redactor, triage_text
 from worker.agent.nlu import Triage
-from worker.agent.scenarios import load_scenarios, run_scenarios
 from worker.agent.toolbox import ServiceToolbox
 
 PASSAGES = (
@@ -307,15 +307,8 @@ def test_policy_refusal_goes_back_to_the_model_and_shapes_the_reply(app, fake):
     assert count(app, Cancellation) == 0
 
 
-def test_reply_claiming_what_the_tool_refused_is_replaced(app, fake):
-    fake.queue_tool_call("cancel", {"order_number": "A1002"})
-    fake.queue_answer("Done! Order A1002 has been cancelled.")
-
-    result, toolbox, _ = run_backend(app, "Please cancel A1002.", action="cancel")
-
-    assert result.reply is None  # compose writes the refusal from the tool's own message
-    assert result.action == "cancel" and toolbox.outcomes[0].outcome == "denied"
-    assert any(s["step"] == "fallback" for s in result.steps)
+# A reply claiming what the tool refused is replaced by the pipeline, for every model backend:
+# tests/worker/test_grounding.py.
 
 
 def test_reply_with_an_invented_amount_is_replaced(app, fake):

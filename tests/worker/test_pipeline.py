@@ -25,8 +25,8 @@ from portal.models import (
     utcnow,
 )
 from portal.tickets import add_customer_reply, open_ticket, request_agent_run
+from tools.escalation_policy import EscalationRules, rule_reasons
 from worker.agent import runs
-from worker.agent.escalation import EscalationRules, rule_reasons
 
 
 @pytest.fixture(autouse=True)

@@ -80,7 +80,7 @@ def redact_command(file: IO[str]) -> None:
 @click.option("--stats", is_flag=True, help="Print agent latency figures (median, p95) to stderr.")
 def eval_command(files: tuple[str, ...], as_json: bool, stats: bool) -> None:
     """Play scenario FILES through the real agent job on a scratch database; exit 1 on any failure."""
-    from worker.agent.scenarios import latency_summary, load_scenarios, run_scenarios
+    from evaluation.scenarios import latency_summary, load_scenarios, run_scenarios
 
     _quiet_logging()
     try:

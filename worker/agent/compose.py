@@ -8,12 +8,14 @@ closing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from worker.agent import localize
 from worker.agent.backends.base import AgentContext, BackendResult, Citation, ToolOutcome
-from worker.agent.passages import answer_passage, excerpt, rank, synonyms
+from worker.agent.grounds import POLICY_GROUNDS, Ground, ground_for, section_words
+from worker.agent.passages import answer_passage, excerpt, quote, rank, synonyms
 from worker.agent.redact import redact
 
 # policy stem → how a reply names it
@@ -32,45 +34,7 @@ ANSWER_MAX = 420
 CLOSING = "If there's anything else I can help with, just reply to this message."
 ESCALATED_CLOSING = "You don't need to do anything else for now: we'll be in touch."
 
-# What a decision rests on, as words naming the policy section that states the rule applied:
-# (tool, reason code or outcome) → query. The words favour that section's heading and sentences.
-# No numbers: they come from the configured limits, so a query must not depend on their values.
-_RESPONSE_TIME = "response time first response within hours"
-_ELIGIBLE_REPLACEMENT = "when you can get a replacement delivered days ago damaged defective wrong item"
-_CANNOT_CANCEL = "orders that cannot be cancelled already cancelled refunded shipped delivered"
-DECISION_TOPICS = {
-    ("refund", "done"): "refund window days after delivery ask for a refund",
-    ("refund", "held"): "refunds above need a staff review not paid out automatically",
-    ("refund", "refund_window_expired"): "refund window days after delivery from day on no longer refund",
-    ("refund", "not_shipped"): "who can get a refund not shipped yet cancelled instead",
-    ("refund", "not_delivered"): "who can get a refund on its way refunded once it has arrived",
-    ("refund", "already_refunded"): "orders we cannot refund already fully refunded",
-    ("refund", "order_cancelled"): "orders we cannot refund cancelled",
-    ("refund", "item_not_found"): "how much is refunded partial refund items you name",
-    ("refund", "exceeds_remaining"): "how much is refunded never more than paid less refunds already made",
-    ("refund", "refund_limit_reached"): "limit refunds in any rolling days counted across all your orders",
-    ("cancel", "done"): "what you get back full order amount original payment method",
-    ("cancel", "already_shipped"): "which orders can be cancelled once shipped no longer cancelled",
-    ("cancel", "already_delivered"): _CANNOT_CANCEL,
-    ("cancel", "order_cancelled"): _CANNOT_CANCEL,
-    ("cancel", "already_refunded"): _CANNOT_CANCEL,
-    ("cancel", "not_cancellable"): _CANNOT_CANCEL,
-    ("replacement", "done"): _ELIGIBLE_REPLACEMENT,
-    ("replacement", "not_delivered"): _ELIGIBLE_REPLACEMENT,
-    ("replacement", "replacement_window_expired"): _ELIGIBLE_REPLACEMENT,
-    ("replacement", "order_cancelled"): _ELIGIBLE_REPLACEMENT,
-    ("replacement", "already_refunded"): _ELIGIBLE_REPLACEMENT,
-    ("replacement", "problem_not_covered"): "replace changed your mind ask for a refund instead",
-    ("replacement", "replacement_limit_reached"): "one replacement per order at most time",
-    ("order_status", "pending"): "tracking your order as soon as it ships email tracking number",
-    ("order_status", "shipped"): "tracking your order tracking number carrier follow the parcel",
-    ("escalate", "done"): _RESPONSE_TIME,
-}
-# Policies a backend cites without a tool outcome (clarify, hand-over): the section they rest on.
-STEM_TOPICS = {
-    "replacements": _ELIGIBLE_REPLACEMENT,
-    "escalation": _RESPONSE_TIME,
-}
+# Which passage a decision rests on is looked up in worker.agent.grounds; search is for questions.
 _METHOD_TERMS = {"card": "card", "paypal": "paypal", "gift_card": "gift card"}
 _TIMING_TOPIC = "how long a refund takes business days"
 
@@ -103,7 +67,15 @@ _NEXT_STEPS = {
 # Decisions whose rule the reply states in a sentence (lookups and address changes say it themselves).
 _RULED_TOOLS = ("refund", "cancel", "replacement")
 
-PassageFinder = Callable[[str, str], Citation | None]  # (policy stem, query) → best passage of that policy
+
+class PassageFinder(Protocol):
+    """The policy index as compose uses it."""
+
+    def __call__(self, stem: str, query: str) -> Citation | None:
+        """The passage of that policy most similar to the query."""
+
+    def section(self, stem: str, section: str) -> Citation | None:
+        """The passage of that policy under that heading (as written in the policy file), or None."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +91,9 @@ class Cited:
     """One cited passage and the words it was chosen for (they also pick the sentences to quote)."""
 
     passage: Citation
-    query: str
-    sentences: int = 2  # at most this many of its sentences are quoted
+    query: str = ""  # what it was searched for (an answer quotes the sentences that match it)
+    sentence: int | None = None  # a decision's passage: the one sentence stating the rule (None: quote none)
+    grounded: bool = False  # looked up from the decision (grounds), not searched
 
 
 def cited_policies(result: BackendResult, outcomes: Sequence[ToolOutcome]) -> list[str]:
@@ -130,43 +103,48 @@ def cited_policies(result: BackendResult, outcomes: Sequence[ToolOutcome]) -> li
     return list(dict.fromkeys(stem for stem in stems if stem))
 
 
-def decision_topic(outcome: ToolOutcome) -> str:
-    """The words naming the rule a tool outcome applied (its own message when none is listed)."""
-    status = str(outcome.details.get("status") or "") if outcome.tool == "order_status" else ""
-    if status:
-        # "cancelled: the order was cancelled ...": the status's own line of the list of statuses
-        return DECISION_TOPICS.get((outcome.tool, status), f"order statuses {status}: the order")
-    by_reason = DECISION_TOPICS.get((outcome.tool, outcome.reason_code or ""))
-    return by_reason or DECISION_TOPICS.get((outcome.tool, outcome.outcome)) or outcome.message
-
-
 def choose(
     ctx: AgentContext, result: BackendResult, outcomes: Sequence[ToolOutcome], find: PassageFinder
 ) -> list[Cited]:
-    """One passage per cited policy: for an answer the one answering the question, else the one
-    stating the rule the decision applied, chosen among retrieved and searched candidates."""
+    """One passage per cited policy: for an answer the one answering the question (searched), else
+    the section stating the rule the decision applied (looked up in grounds)."""
     chosen = []
     for stem in cited_policies(result, outcomes):
         decided = [o for o in outcomes if o.policy == stem]
-        answering = result.action == "answer" and not decided
-        if answering:
-            query = ctx.text
+        if result.action == "answer" and not decided:
+            cited = _answering(ctx, stem, find)
         else:
-            query = decision_topic(decided[-1]) if decided else STEM_TOPICS.get(stem, ctx.text)
-        found = [find(stem, query), *(p for p in ctx.passages if p.policy == stem)]
-        candidates = [p for p in found if p is not None and p.policy == stem]
-        best = answer_passage(query, candidates) if answering else next(iter(rank(query, candidates)), None)
-        if best is not None:
-            chosen.append(Cited(best, query, _sentences(decided[-1] if decided else None)))
+            ground = ground_for(decided[-1]) if decided else POLICY_GROUNDS.get(stem)
+            fallback = decided[-1].message if decided else ctx.text
+            cited = _grounded(ground, find) if ground and ground.policy == stem else None
+            cited = cited or _searched(ctx, stem, fallback, find)
+        if cited is not None:
+            chosen.append(cited)
     return chosen
 
 
-def _sentences(outcome: ToolOutcome | None) -> int:
-    """How many sentences of the passage to quote: one where more would say something else (the
-    neighbouring order statuses; a held refund's "approves it", which the reply must not promise)."""
-    if outcome is not None and (outcome.tool == "order_status" or outcome.outcome == "held"):
-        return 1
-    return 2
+def _candidates(ctx: AgentContext, stem: str, query: str, find: PassageFinder) -> list[Citation]:
+    found = [find(stem, query), *(p for p in ctx.passages if p.policy == stem)]
+    return [p for p in found if p is not None and p.policy == stem]
+
+
+def _answering(ctx: AgentContext, stem: str, find: PassageFinder) -> Cited | None:
+    best = answer_passage(ctx.text, _candidates(ctx, stem, ctx.text, find))
+    return Cited(best, ctx.text) if best is not None else None
+
+
+def _grounded(ground: Ground, find: PassageFinder) -> Cited | None:
+    """The ground's section; when an edited policy renamed it, the passage its heading's words find."""
+    passage = find.section(ground.policy, ground.section) or find(
+        ground.policy, section_words(ground.section)
+    )
+    return Cited(passage, sentence=ground.sentence, grounded=True) if passage is not None else None
+
+
+def _searched(ctx: AgentContext, stem: str, query: str, find: PassageFinder) -> Cited | None:
+    """A decision no ground covers: the passage most like its own message."""
+    best = next(iter(rank(query, _candidates(ctx, stem, query, find))), None)
+    return Cited(best, query) if best is not None else None
 
 
 def compose(
@@ -177,7 +155,7 @@ def compose(
     citations = [c.passage for c in cited]
     # The customer's item names ("Michael Kors Jeans") are product names, never a person to hide.
     items = sorted({item.name for order in ctx.orders for item in order.items if item.name})
-    if result.reply and _is_model_reply(result):
+    if result.reply and is_model_reply(result):
         return Composed(reply=redact(result.reply.strip(), items=items), citations=citations)
     localized = _localized(ctx, result, outcomes, cited)
     if localized is not None:
@@ -211,7 +189,8 @@ def _localized(
     return localize.wrap_localized(language, body) if body else None
 
 
-def _is_model_reply(result: BackendResult) -> bool:
+def is_model_reply(result: BackendResult) -> bool:
+    """Whether the reply is a model's own text (a model backend made calls), not the offline rules'."""
     return result.model is not None and result.usage.model_calls > 0
 
 
@@ -273,7 +252,7 @@ def refund_timing(outcomes: Sequence[ToolOutcome], find: PassageFinder) -> Cited
     if method is None:
         return None
     ranked = rank(_TIMING_TOPIC, [p for p in [find("payments", _TIMING_TOPIC)] if p])
-    return Cited(ranked[0], method, sentences=1) if ranked else None
+    return Cited(ranked[0], method) if ranked else None
 
 
 def answer_parts(cited: Cited) -> list[str]:
@@ -296,7 +275,10 @@ def rule(cited: Cited, lead: str | None = None) -> str | None:
     The whole passage is in the citation box under the reply; the body states the rule once."""
     passage = cited.passage
     title = POLICY_TITLES.get(passage.policy, f"{passage.policy} policy")
-    text = excerpt(passage, cited.query, QUOTE_MAX, min_share=0.5, max_units=1)
+    if cited.grounded:
+        text = quote(passage, cited.sentence) if cited.sentence is not None else ""
+    else:
+        text = excerpt(passage, cited.query, QUOTE_MAX, min_share=0.5, max_units=1)
     if not text[:1].isupper():
         return None  # a fragment of a list reads badly on its own: the citation box has it whole
     return f"{lead}: {text}" if lead else f"Our {title}: {text}"

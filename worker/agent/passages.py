@@ -229,6 +229,14 @@ def excerpt(
     return _join(marked, _readable(marked, chosen), bullets=bullets)
 
 
+def quote(passage: Citation, index: int) -> str:
+    """The passage's sentence at `index`, with what it needs to be read alone, as `excerpt` quotes it."""
+    marked = _marked_units(passage.text)
+    if not 0 <= index < len(marked):
+        return ""
+    return _join(marked, _readable(marked, {index}))
+
+
 def _readable(marked: Sequence[tuple[str, bool]], chosen: set[int]) -> set[int]:
     """The chosen units plus what they need to be read alone: a list's introduction ("You can pay
     with:") brings its items, a list item that is only part of a sentence brings the whole list,

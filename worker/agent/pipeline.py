@@ -18,7 +18,9 @@ from typing import Any
 
 from portal.config import policy_limits
 from portal.models import utcnow
-from worker.agent import dialogue
+from tools import messages
+from tools.escalation_policy import EscalationRules, rule_reasons
+from worker.agent import dialogue, grounds
 from worker.agent.backends import (
     TOOL_ACTIONS,
     BackendResult,
@@ -28,9 +30,9 @@ from worker.agent.backends import (
     action_of_tool,
     get_backend,
 )
-from worker.agent.compose import CLOSING, POLICY_TITLES, compose
+from worker.agent.compose import CLOSING, POLICY_TITLES, compose, is_model_reply
 from worker.agent.context import TicketSnapshot, build_context, redactor, triage_text
-from worker.agent.escalation import EscalationRules, rule_reasons
+from worker.agent.grounding import ungrounded_claim
 from worker.agent.nlu import Triage
 from worker.agent.nlu.injection import strip_instructions
 from worker.agent.toolbox import ServiceToolbox
@@ -149,6 +151,7 @@ def run_agent(
         entry["output"] = {"action": result.action, "order": result.order_number, "escalate": result.escalate}
     tracer.steps += [_as_backend_step(s) for s in result.steps] + toolbox.trace
     outcomes = toolbox.outcomes
+    ground_reply(tracer, result, outcomes)
     with tracer.step("compose") as entry:
         composed = compose(ctx, result, outcomes, passage_finder(index))
         entry["output"] = {"reply": composed.reply, "citations": [c.policy for c in composed.citations]}
@@ -162,6 +165,26 @@ def run_agent(
     output.db_ms = round(toolbox.db_ms, 2)
     output.agent_ms = round(max(tracer.total_ms() - toolbox.db_ms, 0.0), 2)
     return output
+
+
+def ground_reply(tracer: Tracer, result: BackendResult, outcomes: list[ToolOutcome]) -> None:
+    """Drop a model's reply that claims an action the tools refused or never took (worker.agent.grounding).
+
+    Compose then writes the reply from the outcomes; the `grounding` step flags the run. With no tool
+    decision at all there is nothing true to tell, so a person takes the ticket.
+    """
+    if not (result.reply and is_model_reply(result)):
+        return
+    why = ungrounded_claim(result.reply, outcomes)
+    if why is None:
+        return
+    with tracer.step("grounding", {"reply": result.reply[:500]}) as entry:
+        result.reply = None
+        decided = any(o.outcome in ("done", "held", "denied") for o in outcomes)
+        if not decided:
+            result.action, result.escalate = "escalate", True
+            result.escalation_reason = result.escalation_reason or "the model claimed an action no tool took"
+        entry["output"] = {"replaced": True, "why": why, "escalated": not decided}
 
 
 def _as_backend_step(step: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,17 +207,26 @@ def retrieve(tracer: Tracer, config: Mapping[str, Any], instance_path, text: str
     return index, passages
 
 
-def passage_finder(index):
-    """(policy stem, query) → the passage of that policy most similar to the query."""
+class passage_finder:  # noqa: N801 - used like the function it replaced
+    """The policy index for compose: search a policy for a query, or look a section up by heading."""
 
-    def find(stem: str, query: str) -> Citation | None:
-        for p in index.search(query, k=len(index.chunks)):
+    def __init__(self, index) -> None:
+        self.index = index
+
+    def __call__(self, stem: str, query: str) -> Citation | None:
+        """The passage of that policy most similar to the query."""
+        for p in self.index.search(query, k=len(self.index.chunks)):
             if p.policy == stem and p.heading != "Overview":  # an overview states no rule
                 return Citation(p.policy, p.heading, p.text, p.score)
-        chunk = next((c for c in index.chunks if c.policy == stem), None)
+        chunk = next((c for c in self.index.chunks if c.policy == stem), None)
         return Citation(chunk.policy, chunk.heading, chunk.text) if chunk else None
 
-    return find
+    def section(self, stem: str, section: str) -> Citation | None:
+        """The passage under that heading (as written in the policy file, before rendering)."""
+        for chunk in self.index.chunks:
+            if chunk.policy == stem and grounds.matches(section, chunk.heading):
+                return Citation(chunk.policy, chunk.heading, chunk.text, 1.0)
+        return None
 
 
 def triage_summary(triage: Triage) -> dict[str, Any]:
@@ -263,6 +295,17 @@ def _handover_note(reply: str) -> str:
     return reply + "\n\n" + note
 
 
+def escalation_label(output: AgentOutput) -> str:
+    """Why the run went to a person, as a short code from a closed set (a metrics label): the rule
+    that fired (p1_turns, sentiment, confidence, sla), or the tool and its reason or category."""
+    code = output.escalation_code or "backend"
+    main = output.outcome
+    if code in ("tool", "backend") and main is not None:
+        why = main.reason_code or main.details.get("category") or main.outcome
+        return f"{main.tool}:{why}"
+    return code
+
+
 def summary(output: AgentOutput) -> str:
     """One line in plain words for the staff desk and the customer's ticket page."""
     main, number = output.outcome, output.order_number
@@ -277,22 +320,8 @@ def summary(output: AgentOutput) -> str:
     return f"Handed to a person: {output.escalation_reason or 'needs a person'}"
 
 
-_DONE = {
-    "refund": "Refund of {amount} issued for order {n}",
-    "cancel": "Order {n} cancelled; {amount} returned",
-    "replacement": "Replacement sent for order {n}",
-    "order_status": "Looked up the status of order {n}",
-    "change_address": "Delivery address of order {n} changed",
-}
-
-
 def _tool_summary(main: ToolOutcome, number: str | None) -> str:
     amount = f"{main.amount} {main.currency}" if isinstance(main.amount, Decimal) else ""
-    if main.outcome == "done":
-        return _DONE.get(main.tool, "{tool} done for order {n}").format(
-            amount=amount, n=number, tool=main.tool
-        )
-    if main.outcome == "held":
-        return f"Refund of {amount} for order {number} held for staff approval"
-    reason = (main.reason_code or "refused").replace("_", " ")
-    return f"{main.tool.replace('_', ' ').capitalize()} for order {number} not done: {reason}"
+    return messages.run_summary(
+        main.tool, main.outcome, amount=amount, order_number=number, reason=main.reason_code
+    )

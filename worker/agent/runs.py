@@ -30,6 +30,7 @@ from portal.services import Actor
 from portal.services.audit import log_action
 from portal.services.effects import mark_escalated
 from portal.sqlite import write_transaction
+from tools import messages
 from worker.agent.context import TicketSnapshot, load_ticket
 from worker.agent.pipeline import AgentOutput
 
@@ -232,17 +233,14 @@ def _escalate(ticket: Ticket, claimed: Claim, reason: str, code: str | None, now
     )
 
 
-_ACTION_WORDS = {"refund": "refund", "cancel": "cancellation", "replacement": "replacement"}
-
-
 def _notify(ticket: Ticket, message: Message, output: AgentOutput) -> None:
     """The customer's email for this reply (and staff alerts); a mail problem never loses the reply."""
     main = output.outcome
     event, context = "agent_answered", {"message": message}
-    if main is not None and main.tool in _ACTION_WORDS and main.outcome in ("done", "held"):
+    if main is not None and main.tool in messages.ACTION_TOOLS and main.outcome in ("done", "held"):
         event = "action_done" if main.outcome == "done" else "action_held"
         context.update(
-            action=_ACTION_WORDS[main.tool],
+            action=messages.action_kind(main.tool),
             amount=main.amount,
             currency=main.currency,
             order_number=main.order_number,

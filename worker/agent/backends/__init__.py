@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from tools.escalation_policy import EscalationRules
 from worker.agent.backends.base import (
     ACTIONS,
     TOOL_ACTIONS,
@@ -67,4 +68,4 @@ def _create(name: str, config: Mapping[str, Any]) -> Backend:
         return MistralBackend(config)
     from worker.agent.backends.offline import OfflineBackend
 
-    return OfflineBackend(min_confidence=float(config.get("ESCALATE_CONFIDENCE_BELOW", 0.6)))
+    return OfflineBackend(min_confidence=EscalationRules.from_config(config).confidence_below)

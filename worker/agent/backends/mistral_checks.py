@@ -1,7 +1,8 @@
-"""What a model's reply may not say: an amount no tool, order or policy gave, or an action no tool took.
+"""What a model's reply may not say: an amount no tool, order or policy gave.
 
 The Mistral backend checks every reply with `unsupported_reply` before it is sent; a reply that fails
-is replaced by the tools' own messages (worker.agent.backends.mistral._Run._fallback).
+is replaced by the tools' own messages (worker.agent.backends.mistral._Run._fallback). Claims of an
+action no tool took are checked for every model backend by the pipeline (worker.agent.grounding).
 """
 
 from __future__ import annotations
@@ -13,24 +14,16 @@ from worker.agent.backends.base import AgentContext, ToolOutcome
 from worker.agent.backends.mistral_prompt import prompt_passages
 
 _MONEY = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})*|\d+)\.(\d{2})(?!\d)")
-_CLAIMS = {
-    "refund": re.compile(r"\b(refund\b[^.]*\b(has|have) been issued|i(?:'ve| have) (issued|refunded))", re.I),
-    "cancel": re.compile(r"\b((has|have) been cancell?ed|i(?:'ve| have) cancell?ed)\b", re.I),
-}
 
 
 def unsupported_reply(reply: str, ctx: AgentContext, outcomes: list[ToolOutcome]) -> str | None:
-    """Why a model's reply cannot be sent as is (an invented amount or an action nobody took), or None."""
+    """Why a model's reply cannot be sent as is (empty, or an invented amount), or None."""
     if not reply.strip():
         return "empty reply"
     known = _known_amounts(ctx, outcomes)
     invented = [m.group(0) for m in _MONEY.finditer(reply) if _amount(m) not in known]
     if invented:
         return f"reply mentions amounts no tool or order gave: {', '.join(invented)}"
-    for tool, claim in _CLAIMS.items():
-        done = any(o.tool == tool and o.outcome == "done" for o in outcomes)
-        if claim.search(reply) and not done:
-            return f"reply claims a {tool} that did not happen"
     return None
 
 

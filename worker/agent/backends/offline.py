@@ -12,35 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from tools import OrderSnapshot
+from tools.escalation_policy import ACTION_ORDER_STATUSES, EscalationRules, category_for, forces_person
 from worker.agent.backends.base import TOOL_ACTIONS, AgentContext, Backend, BackendResult, Citation, Toolbox
 from worker.agent.nlu import item_mentions
 from worker.agent.nlu.extract import new_address
 from worker.agent.passages import answer_passage
 
-# triage.escalation_reason → the escalate tool's category, and the note staff read.
-ESCALATION_CATEGORIES = {
-    "requested_human": ("human_requested", "The customer asks to talk to a person."),
-    "complaint": ("complaint", "The customer complains about our service."),
-    "legal_threat": ("legal_threat", "The customer mentions legal action."),
-    "chargeback": ("chargeback", "The customer mentions a chargeback or a bank dispute."),
-    "out_of_scope": ("not_covered", "The customer asks for something no tool or policy covers."),
-    "payment_issue": ("other", "The customer reports a problem with a payment."),
-    "change_order": ("not_covered", "The customer asks to change the items of an order."),
-    "asked_twice": (
-        "other",
-        "The assistant asked the customer a question twice and still could not tell what they need.",
-    ),
-}
-_FORCED = ("legal_threat", "chargeback", "requested_human")
-# Which order statuses an action can apply to, to narrow "my order" down when none is named.
-_FITTING_STATUSES = {
-    "refund": ("delivered",),
-    "replacement": ("delivered",),
-    "cancel": ("pending",),
-    "order_status": ("pending", "shipped"),
-    "change_address": ("pending",),
-    "invoice": ("pending", "shipped", "delivered", "refunded"),
-}
 _PROBLEMS = {"damaged": "damaged", "defective": "defective", "wrong": "wrong_item"}
 # "I ordered a blue one but got a red one": a wrong item the classifier's keywords can miss.
 _WRONG_ITEM_HINT = re.compile(
@@ -64,7 +41,9 @@ class OfflineBackend(Backend):
     name = "offline"
     model = "nlu-rules-v1"
 
-    def __init__(self, *, min_confidence: float = 0.6, min_answer_score: float = 0.45):
+    def __init__(
+        self, *, min_confidence: float = EscalationRules.confidence_below, min_answer_score: float = 0.45
+    ):
         self.min_confidence = min_confidence
         self.min_answer_score = min_answer_score
 
@@ -81,9 +60,9 @@ class OfflineBackend(Backend):
         triage = ctx.triage
         if triage.intent == "greeting":
             return acknowledge(ctx.text)
-        if triage.intent == "review" and triage.escalation_reason not in _FORCED:
+        if triage.intent == "review" and not forces_person(triage.escalation_reason):
             return thank_for_feedback()
-        if triage.escalation_reason in _FORCED or triage.action == "escalate":
+        if forces_person(triage.escalation_reason) or triage.action == "escalate":
             return escalate(toolbox, triage.escalation_reason or "out_of_scope")
         if triage.confidence < self.min_confidence:
             return unsure(triage.confidence, ctx.limits.sla_hours)
@@ -131,7 +110,7 @@ def best_passage(passages: Sequence[Citation], topic: str | None, min_score: flo
 
 def escalate(toolbox: Toolbox, reason: str) -> BackendResult:
     """Hand the ticket to a person through the escalate tool (logged like every action)."""
-    category, note = ESCALATION_CATEGORIES.get(reason, ("other", "The customer needs a person."))
+    category, note = category_for(reason)
     toolbox.call("escalate", {"category": category, "reason": note})
     return BackendResult(action="escalate", escalate=True, escalation_reason=note)
 
@@ -153,7 +132,7 @@ def _general_delivery_question(ctx: AgentContext) -> bool:
     """ "How long does delivery take?" with no order in sight: the policy's times answer it."""
     if ctx.triage.intent != "delivery_period" or ctx.mentioned_orders or ctx.ticket_order:
         return False
-    return not any(o.status in _FITTING_STATUSES["order_status"] for o in ctx.orders)
+    return not any(o.status in ACTION_ORDER_STATUSES["order_status"] for o in ctx.orders)
 
 
 def track_refund(ctx: AgentContext, toolbox: Toolbox) -> BackendResult:
@@ -238,7 +217,7 @@ def _how_to_without_order(ctx: AgentContext) -> bool:
     asks = _HOW_TO.search(ctx.text) or ctx.text.rstrip().endswith("?")
     if action not in _HOW_TO_TOPICS or not asks or named_order(ctx) is not None:
         return False
-    return not any(o.status in _FITTING_STATUSES[action] for o in ctx.orders)
+    return not any(o.status in ACTION_ORDER_STATUSES[action] for o in ctx.orders)
 
 
 def ask_for_details() -> BackendResult:
@@ -285,7 +264,7 @@ def choose_order(ctx: AgentContext, action: str) -> tuple[str | None, list[Order
     """(order number, candidates): the one named, else the only one that fits the action."""
     if (number := named_order(ctx)) is not None:
         return number, []
-    fitting = [o for o in ctx.orders if o.status in _FITTING_STATUSES[action]]
+    fitting = [o for o in ctx.orders if o.status in ACTION_ORDER_STATUSES[action]]
     named_items = [o for o in fitting if item_mentions(ctx.text, [i.name for i in o.items])]
     fitting = named_items or fitting
     if len(fitting) == 1:

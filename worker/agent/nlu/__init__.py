@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from tools.escalation_policy import forces_person
 from worker.agent.nlu import signals
 from worker.agent.nlu.extract import asks_address_change, extract_order_numbers, item_mentions, new_address
 from worker.agent.nlu.injection import strip_instructions
@@ -20,9 +21,6 @@ from worker.agent.nlu.taxonomy import ACTION, TOPIC
 
 __all__ = ["Triage", "extract_order_numbers", "item_mentions", "triage", "warm_up"]
 
-# Said outright, these send a ticket to a person whatever else the message asks for (policy:
-# escalation.md), so a rule backs up the classifier.
-_FORCED_ESCALATION = frozenset({"legal_threat", "chargeback", "requested_human"})
 _RULE_CONFIDENCE = 0.9
 
 
@@ -138,7 +136,7 @@ def triage(text: str) -> Triage:
     action, intent, confidence, probs = _classify(text)
     reason = signals.escalation_reason(text, action)
     damage = signals.replacement_reason(text)
-    if reason in _FORCED_ESCALATION and action != "escalate":
+    if forces_person(reason) and action != "escalate":  # a rule backs up the classifier
         action, intent = "escalate", _FORCED_INTENT[reason]
         confidence = max(probs.get("escalate", 0.0), _RULE_CONFIDENCE)
     elif action != "refund" and not damage and _names_new_address(text):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+from tools import escalation_policy
+
 _PERSON = re.compile(
     r"\b(?:human(?:\s+being|\s+agent)?|real\s+(?:person|people|agent)|live\s+(?:agent|person|chat)|"
     r"manager|supervisor|representative|customer\s+service\s+rep|operator|someone\s+real|"
@@ -224,14 +226,9 @@ def sentiment(text: str) -> float:
 
 
 def priority(action: str, reason: str | None, mood: float, text: str) -> str:
-    """P1 legal/chargeback/fraud/safety or very negative, P2 money, P3 status, P4 questions."""
-    if reason in {"legal_threat", "chargeback"} or _DANGER.search(text) or mood <= -0.6:
-        return "P1"
-    if action in {"refund", "cancel", "replacement", "escalate"}:
-        return "P2"
-    if action == "order_status":
-        return "P2" if _MONEY.search(text) else "P3"
-    return "P4"
+    """The ticket's priority under the escalation policy (tools.escalation_policy), from the words."""
+    danger, money = bool(_DANGER.search(text)), bool(_MONEY.search(text))
+    return escalation_policy.priority(action, reason, mood, danger=danger, money=money)
 
 
 # A note that only thanks or greets ("thanks, that's all!", "hi there") asks for nothing: no request

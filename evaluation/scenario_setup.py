@@ -1,5 +1,5 @@
 """A scenario's world on the scratch database: the customer, their orders, earlier refunds and
-replacements, and the ticket opened through portal.tickets.open_ticket (used by worker.agent.scenarios).
+replacements, and the ticket opened through portal.tickets.open_ticket (used by evaluation.scenarios).
 
 Extensions to the format (used by tests/scenarios/supportops.jsonl, ignored by other runners): an
 order may carry `refunded` (an amount already refunded on it, issued `refunded_days_ago` days ago,

@@ -3,7 +3,7 @@
 Each scenario is played through the real job (worker.jobs.process_ticket) on a scratch SQLite database
 of its own, never the configured one: customer, orders and refund history are created, the ticket is
 opened through portal.tickets.open_ticket, the queued agent job runs, and the result is graded on what
-the agent did and what changed in the data. The scenario's data is built by worker.agent.scenario_setup
+the agent did and what changed in the data. The scenario's data is built by evaluation.scenario_setup
 (which also documents this runner's extensions to the format).
 """
 
@@ -24,6 +24,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from evaluation.scenario_setup import setup
 from portal import queue
 from portal.extensions import db
 from portal.models import (
@@ -41,7 +42,6 @@ from portal.models import (
 from portal.services.snapshots import normalize_order_number
 from portal.tickets import add_customer_reply
 from worker.agent.nlu.language import detect_language
-from worker.agent.scenario_setup import setup
 from worker.agent.warmup import warm_up
 
 _CARD_DIGITS = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
@@ -151,6 +151,14 @@ class ScratchRunner:
             db.create_all()
             warm_up(self.app)  # the first scenario's timing is then not a cold start
 
+    def refuse_unless_scratch(self) -> None:
+        """Raise unless the app's database is this runner's own scratch file (reset empties every table)."""
+        database = db.engine.url.database or ""
+        if db.engine.url.get_backend_name() != "sqlite" or not database:
+            raise RuntimeError(f"scenario runner refuses a non-scratch database: {db.engine.url!r}")
+        if Path(database).resolve().parent != self.tmpdir.resolve():
+            raise RuntimeError(f"scenario runner refuses a database outside {self.tmpdir}: {database}")
+
     def close(self) -> None:
         """Dispose of the scratch database and delete its folder."""
         with self.app.app_context():
@@ -194,6 +202,7 @@ class ScratchRunner:
 
     def _reset(self) -> None:
         # Core deletes: the action log refuses ORM deletes by design, a scratch database may be emptied.
+        self.refuse_unless_scratch()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
