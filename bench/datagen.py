@@ -23,9 +23,10 @@ from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
-from werkzeug.security import generate_password_hash
 
 from bench.services import BENCH_PASSWORD
+from portal.models import new_session_token
+from portal.passwords import hash_password
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def generate(database_url: str, volume: Volume | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     counts: dict[str, int] = {}
     with psycopg.connect(pg_conninfo(database_url)) as conn:
-        password_hash = generate_password_hash(BENCH_PASSWORD)
+        password_hash = hash_password(BENCH_PASSWORD)  # argon2id, as the portal makes them
         counts["users"] = _copy(conn, "users", USER_COLUMNS, _users(volume, password_hash, now))
         orders = _plan_orders(volume, rng, now)
         counts["orders"] = _copy(conn, "orders", ORDER_COLUMNS, (o.row for o in orders))
@@ -136,14 +137,19 @@ def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
 
 # --- users -------------------------------------------------------------------------------------------------
 
-USER_COLUMNS = ("id", "email", "name", "password_hash", "role", "active", "email_updates", "created_at")
+USER_COLUMNS = (
+    "id", "email", "name", "password_hash", "role", "active", "email_updates", "created_at", "session_token"
+)  # fmt: skip
 
 
 def _users(volume: Volume, password_hash: str, now: datetime) -> Iterator[tuple]:
     joined = now - timedelta(days=400)
     for number in range(1, STAFF_COUNT + 1):
         role = "admin" if number == 1 else "staff"
-        yield (number, staff_email(number), f"Staff {number}", password_hash, role, True, True, joined)
+        yield (
+            number, staff_email(number), f"Staff {number}", password_hash, role, True, True, joined,
+            new_session_token(),
+        )  # fmt: skip
     for number in range(1, volume.customers + 1):
         user_id = STAFF_COUNT + number
         yield (
@@ -155,6 +161,7 @@ def _users(volume: Volume, password_hash: str, now: datetime) -> Iterator[tuple]
             True,
             True,
             joined,
+            new_session_token(),
         )
 
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from werkzeug.security import generate_password_hash
-
 from bench.services import BENCH_PASSWORD
+from portal.passwords import hash_password
 
 # (subject, body); {o} is one of the customer's order numbers.
 TEMPLATES = [
@@ -56,7 +55,7 @@ def create_customers(count: int, prefix: str = "agent") -> list[BenchCustomer]:
     from portal.extensions import db
     from portal.models import Order, OrderItem, User, utcnow
 
-    password_hash = generate_password_hash(BENCH_PASSWORD)  # once: scrypt is slow on purpose
+    password_hash = hash_password(BENCH_PASSWORD)  # once: argon2 is slow on purpose
     now = utcnow()
     customers = []
     for number in range(1, count + 1):

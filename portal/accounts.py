@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import passwords
 from portal.extensions import db, login_manager
 from portal.models import Role, User
 from portal.sqlite import write_transaction
@@ -51,19 +53,41 @@ def new_account_transaction() -> Iterator[None]:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Flask-Login's session lookup; inactive users are refused by Flask-Login itself.
+    """Flask-Login's session and remember-me lookup; inactive users are refused by Flask-Login itself.
 
-    The session holds "id:version" (User.get_id). A session whose version is not the user's current one
-    was signed in before a password reset or change and is refused. A bare "id" is version 0: sessions
-    from before versions existed stay valid until the user's first password change.
+    The session holds "id:token" (User.get_id). A token that is not the user's current one belongs to a
+    session that logout, a password change, deactivation or "Log out everywhere" has ended.
     """
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not (version or "0").isdigit():
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token or int(user_id) > 2**31 - 1:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or (user.session_version or 0) != int(version or "0"):
+    if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, else None; a password is verified against a hash
+    in every case, so the answer takes as long whether or not the email has an account.
+
+    A correct password stored in an older format (or cost) is hashed again (the caller commits).
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        passwords.spend_verify_time(password)
+        return None
+    if not user.check_password(password):
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.set_password(password)
+    return user
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate or reactivate; either way every earlier session stays ended (the caller commits)."""
+    user.active = active
+    user.end_sessions()
 
 
 def change_password(user: User, password: str) -> None:

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal.accounts import AccountError, create_user, find_user_by_email
+from portal.accounts import AccountError, create_user, find_user_by_email, set_active
 from portal.extensions import db
 from portal.models import Role, User
 
@@ -39,7 +39,7 @@ def deactivate_user_command(email: str) -> None:
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user {email}")
-    user.active = False
+    set_active(user, False)
     db.session.commit()
     click.echo(f"deactivated {user.email}")
 

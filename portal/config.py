@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,23 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SERVER_NAME_FOR_LINKS": _env("PUBLIC_BASE_URL"),
         # Links built before any request was served (a job started by the CLI) use `make run`'s PORT.
         "LINK_FALLBACK_BASE_URL": f"http://127.0.0.1:{_int('PORT', 5000)}",
-        # Sessions and cookies.
+        # Sessions and cookies. Every session and "keep me signed in" cookie carries the user's session
+        # token (User.session_token): logout, a password change or reset, deactivation and "Log out
+        # everywhere" replace it, which ends them all.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env != "development"),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("REMEMBER_DAYS", 14)),
+        # Staff and admin sessions end after this many minutes without a page load (0: never); staff
+        # get no "keep me signed in" cookie.
+        "STAFF_IDLE_MINUTES": _int("STAFF_IDLE_MINUTES", 30),
+        # argon2id cost for new password hashes (older hashes are upgraded at the next login).
+        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
+        "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 4),
         # Strict-Transport-Security max-age, sent in production over HTTPS only (0 turns it off).
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
         # Behind N reverse proxies, trust N X-Forwarded-* hops (client address for rate limits, https links).
@@ -111,7 +123,20 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Requests larger than this get the friendly 413 page (a ticket body is at most 5,000 characters).
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        # A moving window counts the last N seconds at every request: a fixed window let twice the limit
+        # through around a window's edge.
+        "RATELIMIT_STRATEGY": _env("RATELIMIT_STRATEGY", "moving-window"),
+        # Wrong passwords, counted per client address and account together (also sign-up per address).
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Wrong passwords per account (the email typed, whether or not it has an account) from any
+        # address: each step waits longer (a stepped backoff). Breaking it emails the owner.
+        "LOGIN_ACCOUNT_RATE_LIMIT": _env(
+            "LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;10 per 10 minutes;20 per hour;40 per day"
+        ),
+        # Wrong passwords per client address over all accounts (password spraying).
+        "LOGIN_ADDRESS_RATE_LIMIT": _env("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;200 per hour"),
+        # At most one "failed logins on your account" email per account in this many minutes.
+        "LOGIN_NOTICE_MINUTES": _int("LOGIN_NOTICE_MINUTES", 60),
         # Password-reset requests, counted per client address and per email address asked for.
         "RESET_RATE_LIMIT": _env("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
         # "Resend the confirmation link" on the home page, per signed-in user.

@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import passwords
 from portal.extensions import db
 
 Money = Numeric(12, 2)
@@ -153,6 +153,10 @@ def new_reference(prefix: str = "T") -> str:
     return prefix + "-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)  # 43 characters
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"role IN ({_enum_values(Role)})", name="ck_users_role"),)
@@ -168,8 +172,9 @@ class User(UserMixin, db.Model):
     newsletter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of every session's user id ("id:version"): raising it ends every session signed in before.
-    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Part of every session's and remember-me cookie's user id ("id:token", get_id): a new token ends
+    # every session signed in before.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     # Set when the customer opened the signed link sent to their address (or confirmed a new address).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the account was closed and its personal data anonymised (portal/services/privacy.py).
@@ -181,17 +186,18 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)  # scrypt, salted
+        self.password_hash = passwords.hash_password(password)  # argon2id, salted
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return passwords.verify_password(self.password_hash, password)
 
     def get_id(self) -> str:  # Flask-Login stores this in the session and the remember-me cookie
-        return f"{self.id}:{self.session_version or 0}"
+        return f"{self.id}:{self.session_token}"
 
     def end_sessions(self) -> None:
-        """End every session of this user (the caller commits; log the current one in again to keep it)."""
-        self.session_version = (self.session_version or 0) + 1
+        """End every session and remember-me cookie of this user (the caller commits; log the current
+        browser in again to keep it)."""
+        self.session_token = new_session_token()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -39,6 +39,10 @@ def base_config(database_uri: str, instance_path: Path, **extra) -> dict:
         "INSTANCE_PATH": str(instance_path),
         # Fixed, as PUBLIC_BASE_URL would be: tests read links out of messages built in and out of requests.
         "SERVER_NAME_FOR_LINKS": "http://127.0.0.1:5000",
+        # The cheapest argon2 (tests hash many demo passwords); a test of the real cost sets its own.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 8,
+        "PASSWORD_HASH_PARALLELISM": 1,
     }
     config.update(extra)
     return config

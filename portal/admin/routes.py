@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal import metrics, queue, sla
 from portal.accounts import AccountError, create_user, new_account_transaction
+from portal.accounts import set_active as set_user_active
 from portal.admin import bp, charts
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.config import policy_limits
@@ -84,7 +85,7 @@ def set_active(user_id: int, change: str):
     if user.closed_at is not None:
         flash("A closed account stays closed.", "danger")
         return redirect(url_for("admin.users"))
-    user.active = change == "activate"
+    set_user_active(user, change == "activate")  # ends every session either way: no old cookie revives
     log_admin(f"admin.user_{change}", user.email)
     db.session.commit()
     flash(f"{user.email} is {'active' if user.active else 'deactivated'}.", "success")

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_limiter.util import get_remote_address
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
+from portal import passwords
 from portal.account_links import AccountLinkError, token_in_url, user_for_reset, user_for_verification
 from portal.accounts import (
     AccountError,
+    authenticate,
     change_password,
     create_user,
     find_user_by_email,
     new_account_transaction,
     normalize_email,
 )
-from portal.auth import bp
+from portal.auth import bp, throttle
 from portal.auth.forms import (
     ForgotPasswordForm,
     LoginForm,
@@ -27,24 +28,12 @@ from portal.auth.forms import (
     SignupForm,
 )
 from portal.extensions import db, limiter
-from portal.mailer.account_mail import send_email_verification, send_password_reset
+from portal.mailer.account_mail import (
+    send_email_verification,
+    send_password_reset,
+    send_signup_attempt_notice,
+)
 from portal.models import User, utcnow
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _login_account() -> str:
-    """Login attempts count per account *and* client address together: guessing at one account from an
-    address never locks another person out of theirs on the same (office, family) address."""
-    email = normalize_email(request.form.get("email", ""))[:254]
-    return f"login:{get_remote_address()}:{email}"
-
-
-def _login_failed(response) -> bool:
-    # Only wrong passwords use up attempts; signing in (and out and in again) never throttles anyone.
-    return response.status_code == 401
 
 
 def _reset_limit() -> str:
@@ -73,25 +62,44 @@ def safe_next_url(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_account, deduct_when=_login_failed)
+@limiter.limit(
+    throttle.address_and_account_limit,
+    methods=["POST"],
+    key_func=throttle.address_and_account,
+    deduct_when=throttle.login_failed,
+    on_breach=throttle.notify_owner,
+)
+@limiter.shared_limit(
+    throttle.account_limit,
+    scope=throttle.LOGIN_SCOPE,
+    methods=["POST"],
+    key_func=throttle.account,
+    deduct_when=throttle.login_failed,
+    on_breach=throttle.notify_owner,
+)
+@limiter.limit(
+    throttle.address_limit, methods=["POST"], key_func=throttle.address, deduct_when=throttle.login_failed
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is None or not user.check_password(form.password.data) or not user.active:
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
             flash("Wrong email or password.", "danger")
             return render_template("auth/login.html", form=form), 401
-        login_user(user, remember=form.remember.data)
+        # Staff sessions end when idle (portal/auth/sessions.py): no cookie that outlives them.
+        login_user(user, remember=form.remember.data and not user.is_staff)
         _record_login(user.id)
         return redirect(safe_next_url(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
 def _record_login(user_id: int) -> None:
-    # A transaction that starts with its write: SQLite then waits for the lock instead of failing when a
-    # second login (a double click) committed after this request read the user.
+    # Commit first (a password rehash, if any), then a transaction that starts with its write: SQLite then
+    # waits for the lock instead of failing when a second login (a double click) committed after this
+    # request read the user.
     db.session.commit()
     db.session.execute(update(User).where(User.id == user_id).values(last_login_at=utcnow()))
     db.session.commit()
@@ -100,32 +108,55 @@ def _record_login(user_id: int) -> None:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # A new session token: this cookie, copies of it and every remember-me cookie stop working.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
+def _signup_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]  # per client address
+
+
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignupForm()
     if form.validate_on_submit():
-        try:
-            # The account and its "confirm your address" mail in one write: a second write right after
-            # would wait for the lock a double-clicked twin request holds (SQLite) and could fail.
-            with new_account_transaction():
-                user = create_user(form.email.data, form.name.data, form.password.data)
-                db.session.flush()
-                send_email_verification(user)
-        except AccountError as exc:
-            form.email.errors.append(str(exc))
-            return render_template("auth/signup.html", form=form), 400
-        login_user(user)
-        flash(f"Welcome! Your account is ready. We sent a link to {user.email} to confirm it.", "success")
-        return redirect(url_for("main.home"))
+        _sign_up(form)
+        # The same answer whether or not the address already had an account: the page tells nobody.
+        session["signup_email"] = normalize_email(form.email.data)
+        return redirect(url_for("auth.signup_sent"))
     return render_template("auth/signup.html", form=form)
+
+
+def _sign_up(form: SignupForm) -> None:
+    """A new account with its "confirm your address" mail, or, for a taken address, a notice to its owner.
+    Both hash the password, so both take as long."""
+    owner = find_user_by_email(form.email.data)
+    if owner is not None:
+        passwords.hash_password(form.password.data)
+        if owner.active and send_signup_attempt_notice(owner):
+            db.session.commit()
+        return
+    try:
+        # The account and its mail in one write: a second write right after would wait for the lock a
+        # double-clicked twin request holds (SQLite) and could fail.
+        with new_account_transaction():
+            user = create_user(form.email.data, form.name.data, form.password.data)
+            db.session.flush()
+            send_email_verification(user)
+    except AccountError:
+        db.session.rollback()  # a double click: the twin request created the same account a moment ago
+
+
+@bp.route("/signup/sent")
+def signup_sent():
+    return render_template("auth/signup_sent.html", email=session.get("signup_email"))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -156,6 +187,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         change_password(user, form.password.data)  # also ends every session, this browser's included
         db.session.commit()
+        throttle.clear_account_failures(user.email)  # the owner is back in charge: no waiting
         logout_user()
         flash("Your password is changed. Log in with the new one.", "success")
         return redirect(url_for("auth.login"))

@@ -9,8 +9,12 @@ customer's update-email setting, because the customer asked for them a moment ag
 from __future__ import annotations
 
 import secrets
+import time
+
+from flask import current_app
 
 from portal import account_links as links
+from portal.mailer import outbox
 from portal.mailer.compose import render
 from portal.mailer.links import external_url, mail_domain
 from portal.models import EmailOutbox, User
@@ -20,9 +24,11 @@ LINK_MINUTES = int(links.LINK_MAX_AGE.total_seconds() // 60)
 VERIFY_HOURS = int(links.VERIFY_MAX_AGE.total_seconds() // 3600)
 
 
-def _queue(event: str, user: User, to_address: str, template: str, subject: str, url: str) -> None:
+def _queue(
+    event: str, user: User, to_address: str, template: str, subject: str, url: str, unique: str = ""
+) -> None:
     draft = render(template, subject, user=user, url=url, minutes=LINK_MINUTES, hours=VERIFY_HOURS)
-    unique = secrets.token_hex(8)  # every request is a new message
+    unique = unique or secrets.token_hex(8)  # by default every request is a new message
     row = EmailOutbox(
         dedupe_key=f"{event}:{user.id}:{unique}",
         event=event,
@@ -55,3 +61,35 @@ def send_email_verification(user: User) -> None:
     """Queue the "confirm your address" link to the user's address (the caller commits)."""
     url = external_url("auth.verify_email", token=links.verification_token(user))
     _queue("email_verify", user, user.email, "email_verify", "Confirm your SupportOps email address", url)
+
+
+def _window(minutes: int) -> str:
+    """The number of the current `minutes`-long window: one notice per account and window."""
+    return str(int(time.time() // (max(1, minutes) * 60)))
+
+
+def _queue_notice(event: str, user: User, template: str, subject: str, minutes: int) -> bool:
+    """Queue a security notice unless this window already has one (the caller commits); True if queued.
+
+    Two requests racing for the same window meet at the outbox's unique dedupe key.
+    """
+    unique = _window(minutes)
+    if outbox.is_known(f"{event}:{user.id}:{unique}"):
+        return False
+    url = external_url("auth.forgot_password")
+    _queue(event, user, user.email, template, subject, url, unique=unique)
+    return True
+
+
+def send_failed_logins_notice(user: User) -> bool:
+    """Tell the owner that logins to their account are being refused after repeated wrong passwords."""
+    minutes = current_app.config["LOGIN_NOTICE_MINUTES"]
+    subject = "Repeated failed logins to your SupportOps account"
+    return _queue_notice("login_failures", user, "login_failures", subject, minutes)
+
+
+def send_signup_attempt_notice(user: User) -> bool:
+    """Tell the owner someone tried to sign up with their address (sign-up never says it is taken)."""
+    minutes = current_app.config["LOGIN_NOTICE_MINUTES"]
+    subject = "Someone tried to sign up with your email address"
+    return _queue_notice("signup_attempt", user, "signup_attempt", subject, minutes)

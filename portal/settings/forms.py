@@ -36,6 +36,10 @@ class EmailChangeForm(FlaskForm):
     submit = SubmitField("Send confirmation link")
 
 
+class LogOutEverywhereForm(FlaskForm):
+    sessions_submit = SubmitField("Log out everywhere")
+
+
 class ExportForm(FlaskForm):
     export_submit = SubmitField("Download my data (JSON)")
 

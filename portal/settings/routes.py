@@ -30,6 +30,7 @@ from portal.settings.forms import (
     EmailChangeForm,
     EmailSettingsForm,
     ExportForm,
+    LogOutEverywhereForm,
     NameForm,
     PasswordChangeForm,
 )
@@ -56,6 +57,7 @@ def _page(status: int = 200, **forms):
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
     forms.setdefault("export_form", ExportForm(formdata=None))
+    forms.setdefault("sessions_form", LogOutEverywhereForm(formdata=None))
     forms.setdefault("close_form", CloseAccountForm(formdata=None))
     forms.setdefault("address_form", AddressForm(formdata=None))
     forms["edit_forms"] = _address_edit_forms(forms.get("edit_forms") or {})
@@ -120,6 +122,18 @@ def change_own_password():
 
 def _has_remember_cookie() -> bool:
     return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@login_required
+def log_out_everywhere():
+    if not LogOutEverywhereForm().validate_on_submit():
+        abort(400)
+    current_user.end_sessions()  # a new session token: no session or remember-me cookie loads any more
+    db.session.commit()
+    logout_user()
+    flash("You are signed out on every device. Log in again to continue.", "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/email", methods=["POST"])

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -65,7 +64,7 @@ def live_server(live_app):
 
 
 @pytest.fixture
-def site(live_app, live_server, monkeypatch):
+def site(live_app, live_server):
     """An empty database with the demo accounts and orders, and the base URL."""
     from portal.demo import seed_demo
     from portal.queue import InProcessQueue
@@ -75,9 +74,6 @@ def site(live_app, live_server, monkeypatch):
     live_app.extensions["inprocess_queue"].stop()
     live_app.extensions["inprocess_queue"] = InProcessQueue(live_app.config["INPROCESS_WORKERS"])
     truncate_all(live_app)
-    monkeypatch.setattr(
-        "portal.models.generate_password_hash", lambda pw: generate_password_hash(pw, "pbkdf2:sha256:1")
-    )
     with live_app.app_context():
         seed_demo()
         db.session.commit()

@@ -12,14 +12,9 @@ from tests.conftest import make_app
 
 
 @pytest.fixture
-def unconfigured(tmp_path, monkeypatch):
-    from werkzeug.security import generate_password_hash
-
+def unconfigured(tmp_path):
     from portal.demo import seed_demo
 
-    monkeypatch.setattr(
-        "portal.models.generate_password_hash", lambda pw: generate_password_hash(pw, "pbkdf2:sha256:1")
-    )
     app = make_app(f"sqlite:///{tmp_path / 'links.db'}", tmp_path, SERVER_NAME_FOR_LINKS=None)
     with app.app_context():
         seed_demo()

@@ -11,11 +11,11 @@ from redis import Redis
 from rq import Worker
 from rq.job import Job
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from portal import create_app, queue
 from portal.extensions import db, limiter
 from portal.models import AgentRun, AuthorKind, EmailOutbox, Message, Ticket, User
+from portal.passwords import hash_password
 from tests.conftest import WorkerPool, base_config, truncate_all, wait_for, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -64,8 +64,8 @@ def _registered(redis_url: str) -> int:
 
 
 def _add_customers(app, count: int) -> None:
-    hashed = generate_password_hash(PASSWORD)  # one hash for all: hashing 50 times is slow, not the point
     with app.app_context():
+        hashed = hash_password(PASSWORD)  # one hash for all: hashing 50 times is slow, not the point
         for i in range(count):
             db.session.add(User(email=f"c{i}@example.com", name=f"Customer {i}", password_hash=hashed))
         db.session.commit()

@@ -30,16 +30,10 @@ def login(client, email: str) -> None:
 
 
 @pytest.fixture
-def demo(app, monkeypatch):
-    """The demo accounts and orders with cheap password hashes (scrypt costs ~0.3 s a user on a busy box)."""
-    from werkzeug.security import generate_password_hash
-
+def demo(app):
+    """The demo accounts and orders (cheap argon2 hashes: tests/conftest.py base_config)."""
     from portal.demo import seed_demo
 
-    monkeypatch.setattr(
-        "portal.models.generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
     with app.app_context():
         seed_demo()
         db.session.commit()

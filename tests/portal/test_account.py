@@ -181,19 +181,21 @@ def test_forgot_and_reset_forms_need_a_csrf_token(demo, client):
 # --- sessions -------------------------------------------------------------------------------------------
 
 
-def test_session_ids_carry_the_version_and_old_bare_ids_still_load(demo):
+def test_session_ids_carry_a_random_token_that_ending_sessions_replaces(demo):
     from portal.accounts import load_user
 
     with demo.app_context():
         casey = db.session.scalar(select(User).where(User.email == CASEY))
-        assert casey.get_id() == f"{casey.id}:0"
-        assert load_user(str(casey.id)) is not None  # a session from before versions existed
-        assert load_user(f"{casey.id}:0") is not None
+        old = casey.get_id()
+        user_id, _, token = old.partition(":")
+        assert user_id == str(casey.id) and len(token) >= 40
+        assert load_user(old) is casey
         casey.end_sessions()
         db.session.commit()
-        assert load_user(str(casey.id)) is None and load_user(f"{casey.id}:0") is None
-        assert load_user(f"{casey.id}:1") is not None
-        assert load_user("garbage") is None and load_user(f"{casey.id}:x") is None
+        assert load_user(old) is None and load_user(casey.get_id()) is casey
+        assert load_user(str(casey.id)) is None and load_user(f"{casey.id}:0") is None  # old formats
+        assert load_user("garbage") is None and load_user(f"{casey.id}:") is None
+        assert load_user(f"99999999999:{token}") is None
 
 
 # --- account settings -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.models import User
 
 
-def test_signup_creates_a_customer_and_logs_in(client, app):
+def test_signup_creates_a_customer_who_then_logs_in(client, app):
     response = client.post(
         "/auth/signup",
         data={
@@ -19,11 +19,14 @@ def test_signup_creates_a_customer_and_logs_in(client, app):
             "confirm": "long-enough-pw",
         },
     )
-    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/signup/sent"
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "nina@example.com"))
         assert user.role == "customer"
-        assert user.password_hash.startswith("scrypt:")
+        assert user.password_hash.startswith("$argon2id$")
+    assert "nina@example.com" in client.get("/auth/signup/sent").get_data(as_text=True)
+    login = client.post("/auth/login", data={"email": "nina@example.com", "password": "long-enough-pw"})
+    assert login.status_code == 302
     assert b"Hello, Nina New" in client.get("/").data
 
 
@@ -57,18 +60,30 @@ def test_signup_rejects_bad_passwords(client, password, confirm, message):
     assert message in response.data
 
 
-def test_signup_rejects_duplicate_email(client, seeded):
-    response = client.post(
-        "/auth/signup",
-        data={
-            "name": "C",
-            "email": "CUSTOMER@example.com",
-            "password": "long-enough-pw",
-            "confirm": "long-enough-pw",
-        },
-    )
-    assert response.status_code == 400
-    assert b"already exists" in response.data
+def sign_up(app, email, password="long-enough-pw"):
+    client = app.test_client()
+    data = {"name": "Someone", "email": email, "password": password, "confirm": password}
+    response = client.post("/auth/signup", data=data)
+    return response, client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_signup_with_a_taken_email_looks_the_same_and_tells_the_owner(seeded):
+    from tests.portal.test_account import outbox
+
+    new, new_page = sign_up(seeded, "brand-new@example.com")
+    taken, taken_page = sign_up(seeded, "Customer@Example.com")
+    assert (taken.status_code, taken.headers["Location"]) == (new.status_code, new.headers["Location"])
+    assert taken_page.replace("customer@example.com", "brand-new@example.com") == new_page
+    with seeded.app_context():
+        owners = db.session.scalars(select(User).where(User.email == "customer@example.com")).all()
+        assert len(owners) == 1 and owners[0].name == "Casey Customer"
+        assert owners[0].check_password("customer-demo")  # nothing about the account changed
+    [notice] = outbox(seeded, "signup_attempt")
+    assert notice.to_address == "customer@example.com"
+    assert "reset your password" in notice.text_body and "/auth/forgot" in notice.text_body
+    assert [row.to_address for row in outbox(seeded, "email_verify")] == ["brand-new@example.com"]
+    sign_up(seeded, "customer@example.com")  # again: still one notice in this window
+    assert len(outbox(seeded, "signup_attempt")) == 1
 
 
 def test_login_and_logout(client, auth, seeded):

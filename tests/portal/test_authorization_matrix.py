@@ -8,6 +8,7 @@ Runs on SQLite and on Postgres.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -123,6 +124,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("auth.logout", "POST"): [Case("/auth/logout", signed_in(302))],
     ("auth.signup", "GET"): [Case("/auth/signup", logged_out())],
     ("auth.signup", "POST"): [Case("/auth/signup", logged_out(200), {"name": ""})],  # the form, with errors
+    ("auth.signup_sent", "GET"): [Case("/auth/signup/sent", public())],
     ("auth.forgot_password", "GET"): [Case("/auth/forgot", logged_out())],
     ("auth.forgot_password", "POST"): [Case("/auth/forgot", logged_out(200), {"email": ""})],  # form errors
     ("auth.reset_password", "GET"): [Case("/auth/reset/not-a-token", public(400))],
@@ -147,6 +149,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ],
     ("settings.index", "POST"): [Case("/settings/", signed_in(302), {"email_updates": "y"})],
     ("settings.export_data", "POST"): [Case("/settings/export", signed_in())],  # everyone's own data
+    ("settings.log_out_everywhere", "POST"): [Case("/settings/sessions/end", signed_in(302))],
     # Only customers close their own account here (no form data: the page with errors); staff get a 404.
     ("settings.close_account", "POST"): [Case("/settings/close", expect(LOGIN, 400, 400, 404, 404))],
     ("auth.verify_email", "GET"): [Case("/auth/verify/not-a-token", public(400))],
@@ -390,16 +393,6 @@ def _integrations(ticket: Ticket):
     return api_key, webhook, delivery
 
 
-def cheap_passwords(monkeypatch) -> None:
-    """scrypt costs ~0.3 s a user on a busy box; these accounts only need to exist."""
-    from werkzeug.security import generate_password_hash
-
-    monkeypatch.setattr(
-        "portal.models.generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def matrix_app(request, tmp_path_factory):
     """One app and one World per engine for the whole matrix (cases are ordered to tolerate each other)."""
@@ -409,8 +402,7 @@ def matrix_app(request, tmp_path_factory):
     else:
         app = create_app(base_config(request.getfixturevalue("_pg_schema"), tmp))
         truncate_all(app)
-    with pytest.MonkeyPatch.context() as monkeypatch, app.app_context():
-        cheap_passwords(monkeypatch)
+    with app.app_context():
         app.extensions["matrix_world"] = build_world()
     yield app
     with app.app_context():
@@ -422,9 +414,12 @@ def client_as(app, role: str):
     """A test client signed in as `role` (the session is set directly: no password hashing per request)."""
     client = app.test_client()
     if role != ANON:
+        with app.app_context():
+            session_id = db.session.get(User, app.extensions["matrix_world"].users[role]).get_id()
         with client.session_transaction() as session:
-            session["_user_id"] = str(app.extensions["matrix_world"].users[role])
+            session["_user_id"] = session_id
             session["_fresh"] = True
+            session["seen_at"] = int(time.time())  # a staff session without it has ended (idle timeout)
     return client
 
 

@@ -21,15 +21,9 @@ ROUNDS = 5  # a few tickets, each claimed by both at once: a lost race would sho
 
 @pytest.fixture
 def desk(any_app, monkeypatch):
-    """The demo data on SQLite or Postgres, with cheap password hashes (as the `demo` fixture does)."""
-    from werkzeug.security import generate_password_hash
-
+    """The demo data on SQLite or Postgres (cheap argon2 hashes: tests/conftest.py base_config)."""
     from portal.demo import seed_demo
 
-    monkeypatch.setattr(
-        "portal.models.generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1"),
-    )
     monkeypatch.setattr("portal.desk.actions.notify", lambda *args, **kwargs: None)
     with any_app.app_context():
         seed_demo()

@@ -20,6 +20,8 @@ def sign_up(app, client) -> str:
     """Sign up; returns the path of the verification link that was mailed."""
     response = client.post("/auth/signup", data=SIGNUP)
     assert response.status_code == 302
+    login = client.post("/auth/login", data={"email": NEW, "password": SIGNUP["password"]})
+    assert login.status_code == 302
     [row] = outbox(app, "email_verify")
     assert row.to_address == NEW and row.subject == "Confirm your SupportOps email address"
     assert "expires after 24 hours" in row.text_body

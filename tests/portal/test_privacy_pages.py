@@ -89,7 +89,7 @@ def test_closing_logs_out_everywhere_and_the_old_login_fails(customer, demo):
     response = customer.post("/settings/close", data=CLOSE)
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
     assert customer.get("/").headers["Location"].startswith("/auth/login")
-    assert other_device.get("/").headers["Location"].startswith("/auth/login")  # session_version raised
+    assert other_device.get("/").headers["Location"].startswith("/auth/login")  # a new session token
 
     refused = demo.test_client().post("/auth/login", data={"email": CASEY, "password": PASSWORDS[CASEY]})
     assert refused.status_code == 401 and "Wrong email or password." in refused.get_data(as_text=True)
