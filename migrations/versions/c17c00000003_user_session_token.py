@@ -4,7 +4,7 @@ Every existing session and remember-me cookie ends once ("id:version" no longer 
 fresh random token.
 
 Revision ID: c17c00000003
-Revises: c17a00000001
+Revises: c14a00000004
 Create Date: 2026-12-04 01:40:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c17c00000003'
-down_revision = 'c17a00000001'
+down_revision = 'c14a00000004'
 branch_labels = None
 depends_on = None
 
