@@ -208,17 +208,20 @@ def _segments(run: re.Match) -> list[list[re.Match]]:
         else:
             segments[-1].append(token)
     particle = re.compile(rf"{_PARTICLE}$")
-    trimmed = []
-    for tokens in segments:
-        while tokens and particle.match(tokens[0].group(0)):
-            tokens = tokens[1:]
-        while tokens and particle.match(tokens[-1].group(0)):
-            tokens = tokens[:-1]
-        # "size M. Linda Okafor": a leading initial stays out when a full name follows it
-        if len(tokens) > 2 and tokens[0].group(0).endswith("."):
-            tokens = tokens[1:]
-        trimmed.append(tokens)
+    trimmed = [_trim_particles(tokens, particle) for tokens in segments]
     return [t for t in trimmed if any(not particle.match(x.group(0)) for x in t)]
+
+
+def _trim_particles(tokens: list[re.Match], particle: re.Pattern[str]) -> list[re.Match]:
+    """Particles ("de", "van") off both ends, and a leading initial when a full name follows it."""
+    while tokens and particle.match(tokens[0].group(0)):
+        tokens = tokens[1:]
+    while tokens and particle.match(tokens[-1].group(0)):
+        tokens = tokens[:-1]
+    # "size M. Linda Okafor": a leading initial stays out when a full name follows it
+    if len(tokens) > 2 and tokens[0].group(0).endswith("."):
+        tokens = tokens[1:]
+    return tokens
 
 
 def _never_here(keys: list[str], at: int) -> bool:
@@ -241,20 +244,28 @@ def _looks_like_name(words: list[str], opens_sentence: bool, person_after: bool)
     """One to four words read as a person's name (see the module docstring)."""
     lex = lexicon()
     keys = [_key(w) for w in words if not re.fullmatch(_PARTICLE, w)]
-    if len(keys) > 4 or any(len(k.rstrip(".")) > 1 and k.isupper() for k in words):
+    if len(keys) > 4 or any(_acronym(word) for word in words):
         return False
     if len(keys) == 1:  # "Can Priya pick it up?": a known given name alone, never a word like "Rose"
-        single = keys[0]
-        return (
-            single in lex.given
-            and len(single) > 2
-            and single not in lex.word_names
-            and (not opens_sentence or person_after)
-        )
+        return _lone_given_name(keys[0], lex) and (not opens_sentence or person_after)
     if opens_sentence and not person_after:
-        known = any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
-        return known or bool(_SURNAME_ENDING.search(keys[-1]))
+        return _known_name_at_sentence_start(keys, lex)
     return True
+
+
+def _known_name_at_sentence_start(keys: list[str], lex) -> bool:
+    """A capitalised run opening a sentence is a name only if a word of it is a known name (or ends
+    like a surname): "Linda Okafor took it", not "Please Send"."""
+    known = any(k in lex.given or k in lex.own_surnames for k in keys if len(k) > 2)
+    return known or bool(_SURNAME_ENDING.search(keys[-1]))
+
+
+def _acronym(word: str) -> bool:
+    return len(word.rstrip(".")) > 1 and word.isupper()
+
+
+def _lone_given_name(key: str, lex) -> bool:
+    return key in lex.given and len(key) > 2 and key not in lex.word_names
 
 
 _GREETING = re.compile(rf"(?i:\b(?:hi|hello|hey|dear|thanks|thank\s+you))[ ,]+({_WORD})(?=\s*(?:[,!.:\n]|$))")
