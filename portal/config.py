@@ -149,7 +149,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "AGENT_JOB_TIMEOUT": _int("AGENT_JOB_TIMEOUT", 120),
         "AGENT_RETRY_INTERVALS": _int_list("AGENT_RETRY_INTERVALS", "5,30,120"),
         "AGENT_MAX_REQUEUES": _int("AGENT_MAX_REQUEUES", 2),
-        "AGENT_BACKEND": _env("AGENT_BACKEND", "auto"),  # auto | offline | mistral
+        "AGENT_BACKEND": _env("AGENT_BACKEND", "auto"),  # auto | offline | mistral | openai
         "QUEUE_MODE": _env("QUEUE_MODE", "auto"),  # auto | rq | thread (manual is for tests)
         "AGENT_STALE_AFTER_SECONDS": _int("AGENT_STALE_AFTER_SECONDS", 600),
         "INPROCESS_WORKERS": _int("INPROCESS_WORKERS", 2),
@@ -165,6 +165,21 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MISTRAL_BACKOFF_SECONDS": _float("MISTRAL_BACKOFF_SECONDS", 0.5),
         "MISTRAL_BACKOFF_MAX_SECONDS": _float("MISTRAL_BACKOFF_MAX_SECONDS", 8.0),
         "MISTRAL_DIRECT_TOOL_REPLY": _bool("MISTRAL_DIRECT_TOOL_REPLY", False),
+        # Any OpenAI-compatible chat-completions server (docs/models.md), used with AGENT_BACKEND=openai:
+        # OpenAI, or a local Ollama / vLLM / LM Studio / llama.cpp server (no key needed there).
+        "OPENAI_BASE_URL": _env("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+        "OPENAI_MODEL": _env("OPENAI_MODEL", "gpt-4o-mini"),
+        "OPENAI_API_KEY": _env("OPENAI_API_KEY"),
+        # Longer than Mistral's: a local model on CPU can take tens of seconds per answer.
+        "OPENAI_TIMEOUT": _float("OPENAI_TIMEOUT", 60.0),
+        "OPENAI_MAX_RETRIES": _int("OPENAI_MAX_RETRIES", 3),
+        "OPENAI_MAX_STEPS": _int("OPENAI_MAX_STEPS", 4),
+        # Zero: a local model costs nothing per token; set your provider's prices for OpenAI itself.
+        "OPENAI_INPUT_COST_PER_MTOK": _decimal("OPENAI_INPUT_COST_PER_MTOK", "0"),
+        "OPENAI_OUTPUT_COST_PER_MTOK": _decimal("OPENAI_OUTPUT_COST_PER_MTOK", "0"),
+        "OPENAI_BACKOFF_SECONDS": _float("OPENAI_BACKOFF_SECONDS", 0.5),
+        "OPENAI_BACKOFF_MAX_SECONDS": _float("OPENAI_BACKOFF_MAX_SECONDS", 8.0),
+        "OPENAI_DIRECT_TOOL_REPLY": _bool("OPENAI_DIRECT_TOOL_REPLY", False),
         "RETRIEVAL_EMBEDDER": _env("RETRIEVAL_EMBEDDER", "auto"),
         "POLICIES_DIR": _env("POLICIES_DIR", str(Path(__file__).resolve().parent.parent / "policies")),
         # The help center's FAQ articles (help/*.md, translations in help/<lang>/).

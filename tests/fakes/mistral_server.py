@@ -77,14 +77,16 @@ def completion(message: dict[str, Any], request: Mapping[str, Any] | None = None
     }
 
 
-def tool_call_message(calls: list[tuple[str, Any]], content: str = "") -> dict[str, Any]:
+def tool_call_message(
+    calls: list[tuple[str, Any]], content: str | None = "", new_id: Callable[[], str] = tool_call_id
+) -> dict[str, Any]:
     """An assistant message calling tools; arguments given as a dict are JSON-encoded, strings sent as is."""
     return {
         "role": "assistant",
         "content": content,
         "tool_calls": [
             {
-                "id": tool_call_id(),
+                "id": new_id(),
                 "type": "function",
                 "function": {
                     "name": name,
@@ -160,7 +162,15 @@ class FakeMistral:
 
     def queue_tool_calls(self, calls: list[tuple[str, Any]], *, delay: float = 0.0) -> None:
         """The next chat reply calls several tools at once."""
-        self.queue(Scripted(body={"message": tool_call_message(calls)}, delay=delay))
+        self.queue(Scripted(body={"message": self.tool_call_message(calls)}, delay=delay))
+
+    def tool_call_message(self, calls: list[tuple[str, Any]]) -> dict[str, Any]:
+        """The assistant message of a scripted tool call, in this API's dialect."""
+        return tool_call_message(calls)
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        """The JSON body of an error response, in this API's dialect."""
+        return {"object": "error", "message": message, "type": "fake", "code": status}
 
     def queue_answer(self, text: str, *, delay: float = 0.0) -> None:
         """The next chat reply is a final answer."""
@@ -169,7 +179,7 @@ class FakeMistral:
     def queue_error(self, status: int, *, retry_after: float | None = None, delay: float = 0.0) -> None:
         """The next request fails with this HTTP status (429 may carry Retry-After seconds)."""
         headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        body = {"object": "error", "message": f"fake error {status}", "type": "fake", "code": status}
+        body = self.error_body(status, f"fake error {status}")
         self.queue(Scripted(status=status, body=body, headers=headers, delay=delay))
 
     @property
@@ -200,7 +210,8 @@ class FakeMistral:
             scripted = self._queue.popleft() if self._queue else None
         if scripted is None:
             if self.responder is None:
-                return Scripted(status=400, body={"message": "fake Mistral: nothing scripted"})
+                problem = f"{type(self).__name__}: nothing scripted"
+                return Scripted(status=400, body=self.error_body(400, problem))
             return Scripted(body={"message": self.responder(body)}, delay=self.delay)
         return scripted
 

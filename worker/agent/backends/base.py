@@ -1,4 +1,4 @@
-"""The contract between the agent pipeline and a decision backend (offline rules or a Mistral model).
+"""The contract between the agent pipeline and a decision backend (offline rules or a chat model).
 
 The pipeline (worker.agent.pipeline) does everything around the decision:
 
@@ -32,8 +32,11 @@ Rules every backend follows:
 Selection (worker.agent.backends.get_backend): `worker.agent.backends.mistral.MistralBackend(config)`
 when MISTRAL_API_KEY is set (config is the app config mapping: MISTRAL_API_KEY, MISTRAL_MODEL,
 MISTRAL_BASE_URL, MISTRAL_TIMEOUT, MISTRAL_MAX_RETRIES, MISTRAL_MAX_STEPS, MISTRAL_*_COST_PER_MTOK),
-else `worker.agent.backends.offline.OfflineBackend()`. One instance per process, used from several
-threads at once (in-process mode): keep per-ticket state in locals, not on self.
+`worker.agent.backends.openai_compatible.OpenAIBackend(config)` with AGENT_BACKEND=openai (the same
+settings as OPENAI_*), else `worker.agent.backends.offline.OfflineBackend()`. Both model backends are
+`chat_loop.ChatModelBackend`s: one tool-calling loop over a langchain chat model. One instance per
+process, used from several threads at once (in-process mode): keep per-ticket state in locals, not
+on self.
 """
 
 from __future__ import annotations

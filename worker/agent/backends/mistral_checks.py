@@ -1,7 +1,8 @@
 """What a model's reply may not say: an amount no tool, order or policy gave.
 
-The Mistral backend checks every reply with `unsupported_reply` before it is sent; a reply that fails
-is replaced by the tools' own messages (worker.agent.backends.mistral._Run._fallback). Claims of an
+Both model backends (Mistral, OpenAI-compatible) check every reply with `unsupported_reply` before it
+is sent; a reply that fails is replaced by the tools' own messages
+(worker.agent.backends.chat_loop.ToolLoop._fallback). Claims of an
 action no tool took are checked for every model backend by the pipeline (worker.agent.grounding).
 """
 

@@ -1,5 +1,6 @@
-"""The messages the Mistral model is sent: instructions, policy passages, the customer's own orders
-(plain, redacted data) and the redacted conversation.
+"""The messages a chat model is sent (Mistral or OpenAI-compatible, the prompt is the same):
+instructions, policy passages, the customer's own orders (plain, redacted data) and the redacted
+conversation.
 
 The customer's identity is not in the prompt at all (no name, no e-mail, no customer id): the
 toolbox acts for the ticket's customer, so the model never needs it and cannot change it.

@@ -1,8 +1,11 @@
 """Retries for model API calls: exponential backoff with jitter on 429, 5xx and timeouts.
 
 langchain-mistralai retries only transport errors (its tenacity decorator waits 4-10 s and knows
-nothing of 429 or Retry-After), so the Mistral backend turns that off (max_retries=1) and retries
-here instead, where the waits are configurable and bounded by the run's deadline.
+nothing of 429 or Retry-After), and the openai SDK under langchain-openai has retries of its own
+that ignore the run's deadline; so both backends turn them off and retry here instead, where the
+waits are configurable and bounded by the run's deadline. What counts as a transport error differs
+by client (httpx for Mistral, the openai SDK's exceptions for OpenAI-compatible servers): an
+`ErrorKinds` names the exception types and how to classify them; `HTTPX_ERRORS` is the default.
 """
 
 from __future__ import annotations
@@ -71,20 +74,32 @@ def classify(exc: BaseException) -> tuple[bool, float | None, str]:
     return False, None, type(exc).__name__
 
 
+@dataclass(frozen=True)
+class ErrorKinds:
+    """A client's transport errors: the exception types, and (retryable, retry_after, what) for one."""
+
+    types: tuple[type[BaseException], ...]
+    classify: Callable[[BaseException], tuple[bool, float | None, str]]
+
+
+HTTPX_ERRORS = ErrorKinds((httpx.HTTPError, httpx.StreamError), classify)
+
+
 def call_with_retries(
     fn: Callable[[], T],
     policy: RetryPolicy,
     *,
     on_retry: Callable[[int, str, float], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    errors: ErrorKinds = HTTPX_ERRORS,
 ) -> T:
     """Call fn, retrying transient failures; raise BackendError(transient=...) when it gives up."""
     attempt = 0
     while True:
         try:
             return fn()
-        except (httpx.HTTPError, httpx.StreamError) as exc:
-            retryable, retry_after, what = classify(exc)
+        except errors.types as exc:
+            retryable, retry_after, what = errors.classify(exc)
             if not retryable:
                 raise BackendError(f"model API refused the request: {what}", transient=False) from exc
             attempt += 1

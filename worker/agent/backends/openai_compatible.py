@@ -1,0 +1,109 @@
+"""The OpenAI-compatible backend: any server speaking the chat-completions protocol with tool calls
+(OpenAI, Ollama, vLLM, LM Studio, llama.cpp's server), through ChatOpenAI (langchain-openai) and the
+same tool-calling loop as the Mistral backend (worker/agent/backends/chat_loop.py).
+
+What differs from Mistral is only the client: the openai SDK (on httpx2) raises its own exceptions,
+classified here for retry.py, and has its own retries, turned off so retry.py's deadline holds.
+Token counts come from the server's `usage`; nothing here counts tokens locally, so tiktoken (which
+downloads its encodings on first use) is never called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from worker.agent.backends.chat_loop import BUDGET_SHARE, ChatModelBackend, ChatSettings
+from worker.agent.backends.retry import RETRYABLE_STATUS, ErrorKinds, retry_after_seconds
+
+# The openai SDK refuses to start without a key; local servers ignore the Authorization header.
+NO_KEY = "not-needed"
+
+
+def _setting(config: Mapping[str, Any], key: str) -> Any:
+    if key not in config:  # every default lives in portal/config.py; a hand-built config lacks them
+        raise ValueError(f"the OpenAI-compatible backend needs {key} (see portal/config.py)")
+    return config[key]
+
+
+@dataclass(frozen=True)
+class OpenAISettings(ChatSettings):
+    """The OPENAI_* configuration the backend needs, read once."""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> OpenAISettings:
+        """The settings from the app config (OPENAI_API_KEY may be unset: local servers need none)."""
+        return cls(
+            api_key=_setting(config, "OPENAI_API_KEY") or None,
+            base_url=_setting(config, "OPENAI_BASE_URL"),
+            model=_setting(config, "OPENAI_MODEL"),
+            timeout=float(_setting(config, "OPENAI_TIMEOUT")),
+            max_retries=int(_setting(config, "OPENAI_MAX_RETRIES")),
+            max_steps=max(1, int(_setting(config, "OPENAI_MAX_STEPS"))),
+            input_cost=Decimal(str(_setting(config, "OPENAI_INPUT_COST_PER_MTOK"))),
+            output_cost=Decimal(str(_setting(config, "OPENAI_OUTPUT_COST_PER_MTOK"))),
+            backoff=float(_setting(config, "OPENAI_BACKOFF_SECONDS")),
+            max_backoff=float(_setting(config, "OPENAI_BACKOFF_MAX_SECONDS")),
+            budget=float(_setting(config, "AGENT_JOB_TIMEOUT")) * BUDGET_SHARE,
+            direct_tool_reply=bool(_setting(config, "OPENAI_DIRECT_TOOL_REPLY")),
+        )
+
+
+def build_chat_model(settings: OpenAISettings):
+    """ChatOpenAI on the configured server, chat completions only, with the SDK's retries turned off."""
+    from langchain_openai import ChatOpenAI  # slow import: only when the backend is used
+
+    return ChatOpenAI(
+        model=settings.model,
+        base_url=settings.base_url,  # explicit, so OPENAI_API_BASE and the like in the env are ignored
+        api_key=settings.api_key or NO_KEY,
+        temperature=0.0,  # support answers should not vary from run to run
+        max_retries=0,  # one attempt: retry.py does the retrying, with 429/5xx and Retry-After
+        timeout=settings.timeout,
+        use_responses_api=False,  # local servers speak chat completions only
+    )
+
+
+def openai_error_kinds() -> ErrorKinds:
+    """The openai SDK's errors, classified like retry.classify classifies httpx's."""
+    import openai
+
+    return ErrorKinds((openai.APIError,), classify_openai_error)
+
+
+def classify_openai_error(exc: BaseException) -> tuple[bool, float | None, str]:
+    """(retryable, retry_after, short description) for an exception the openai SDK raised."""
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        return status in RETRYABLE_STATUS, _retry_after(exc.response), f"HTTP {status}"
+    cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else type(exc).__name__
+    if isinstance(exc, openai.APITimeoutError):
+        return True, None, f"timeout ({cause})"
+    if isinstance(exc, openai.APIConnectionError):
+        return True, None, f"connection error ({cause})"
+    return False, None, type(exc).__name__  # e.g. a response that does not fit the protocol
+
+
+def _retry_after(response: Any) -> float | None:
+    """OpenAI's own `retry-after-ms` when sent, else the standard Retry-After."""
+    millis = response.headers.get("retry-after-ms") if response is not None else None
+    try:
+        return max(0.0, float(millis) / 1000) if millis else retry_after_seconds(response)
+    except ValueError:
+        return retry_after_seconds(response)
+
+
+class OpenAIBackend(ChatModelBackend):
+    """Decides with a model on an OpenAI-compatible server through tool calls (see chat_loop.py)."""
+
+    name = "openai"
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.settings = OpenAISettings.from_config(config)
+        self.model = self.settings.model
+        self.chat = build_chat_model(self.settings)
+        self.errors = openai_error_kinds()
