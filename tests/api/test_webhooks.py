@@ -109,9 +109,9 @@ def test_signature_verification():
 def _admin_client(app):
     client = app.test_client()
     with app.app_context():
-        admin_id = db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
+        session_id = db.session.scalar(select(User).where(User.email == "admin@example.com")).get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(admin_id)
+        session["_user_id"] = session_id  # "<id>:<session token>", as Flask-Login stores it
     return client
 
 
