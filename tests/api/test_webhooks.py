@@ -112,6 +112,7 @@ def _admin_client(app):
         session_id = db.session.scalar(select(User).where(User.email == "admin@example.com")).get_id()
     with client.session_transaction() as session:
         session["_user_id"] = session_id  # "<id>:<session token>", as Flask-Login stores it
+        session["seen_at"] = int(time.time())  # a staff session without it has ended (idle timeout)
     return client
 
 
