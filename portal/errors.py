@@ -6,13 +6,15 @@ import logging
 import math
 import time
 
-from flask import Flask, abort, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.api.errors import http_error_response, is_api_request
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER = 5  # seconds: a restart or failover is usually over by then
 
 NUL_REFUSED = "Text with NUL characters (\\0) cannot be accepted."
 
@@ -115,6 +117,35 @@ def _reset_session() -> bool:
         return True
 
 
+def database_unavailable(error: Exception):
+    """The database is down, restarting or dropped the connection: a clear "try again" page (503).
+
+    Safe to send again: a ticket form carries a one-time token, so a request whose COMMIT did reach the
+    database finds its ticket instead of opening a second one.
+    """
+    log.warning("database unavailable for %s %s: %s", request.method, request.path, error.__class__.__name__)
+    try:  # the connection is likely dead: give it back, whatever state it is in
+        db.session.remove()
+    except Exception:
+        log.debug("discarding the session failed too", exc_info=True)
+    # Flask-Login's context processor would load the user from the database this page is about.
+    g._login_user = current_app.login_manager.anonymous_user()
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    if _wants_json():
+        return {"error": "temporarily unavailable, please try again"}, 503, headers
+    return render_template("errors/503.html"), 503, headers
+
+
+def discard_dead_session(_exc: BaseException | None) -> None:
+    """End the request's session; a connection the database dropped after the response was ready (a
+    restart) makes the final ROLLBACK fail, and that must not turn a finished request into a 500."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as error:
+        log.warning("database connection lost at the end of the request: %s", error.__class__.__name__)
+        db.session.remove()  # the failed ROLLBACK invalidated the connection: closing again succeeds
+
+
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     # Any other HTTP error (405, 401 ...) keeps Werkzeug's own page outside the API.
@@ -124,3 +155,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(429, _api_json(_too_many))
     app.register_error_handler(400, _api_json(_bad_request))
     app.register_error_handler(500, _api_json(_server_error))
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(InterfaceError, database_unavailable)
+    app.teardown_appcontext(discard_dead_session)  # registered after Flask-SQLAlchemy's: runs before it

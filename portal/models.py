@@ -292,7 +292,13 @@ class Invoice(db.Model):
 
 class OrderItem(db.Model):
     __tablename__ = "order_items"
-    __table_args__ = (CheckConstraint("quantity > 0", name="ck_order_items_quantity"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_order_items_quantity"),
+        # The database, not only the tool, refuses a second refund of the same unit.
+        CheckConstraint(
+            "refunded_quantity >= 0 AND refunded_quantity <= quantity", name="ck_order_items_refunded"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -300,6 +306,8 @@ class OrderItem(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_price: Mapped[Decimal] = mapped_column(Money)
+    # Units refunded or held for a refund (a held refund reserves them; rejecting it frees them).
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="items")
 
@@ -498,6 +506,23 @@ class Refund(db.Model):
     decision_note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="refunds")
+    lines: Mapped[list[RefundItem]] = relationship(
+        back_populates="refund", cascade="all, delete-orphan", order_by="RefundItem.id"
+    )
+
+
+class RefundItem(db.Model):
+    """Which order line, and how many of its units, a refund covers (a whole-order refund: every line)."""
+
+    __tablename__ = "refund_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_refund_items_quantity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    order_item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    refund: Mapped[Refund] = relationship(back_populates="lines")
 
 
 class Cancellation(db.Model):

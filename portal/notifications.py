@@ -191,6 +191,10 @@ def _send_after_commit(row: EmailOutbox) -> None:
 
 
 def _enqueue_pending(session) -> None:
+    # after_commit also fires when a savepoint (begin_nested) is released; a job enqueued then could run
+    # before the outer COMMIT and find no row. Wait for the outermost transaction.
+    if session.in_nested_transaction():
+        return
     customer_ids, staff_ids = [], set()
     for row, staff_user in session.info.pop(_PENDING_KEY, []):
         state = inspect(row)

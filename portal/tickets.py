@@ -112,9 +112,23 @@ def enqueue_after_commit(path: str, *args, queue_name: str = queue.AGENT_QUEUE) 
     session = db.session()
     pending = session.info.setdefault("enqueue_after_commit", [])
     pending.append((path, args, queue_name))
-    if not event.contains(session, "after_commit", _flush_enqueues):
-        event.listen(session, "after_commit", _flush_enqueues)
-        event.listen(session, "after_rollback", _drop_enqueues)
+    if not event.contains(session, "after_commit", _flush_after_outer_commit):
+        event.listen(session, "after_commit", _flush_after_outer_commit)
+        event.listen(session, "after_soft_rollback", _drop_after_outer_rollback)
+
+
+# SQLAlchemy fires after_commit when a savepoint (begin_nested) is released and after_rollback when one
+# rolls back: only the outermost transaction decides whether the jobs' rows exist.
+def _flush_after_outer_commit(session) -> None:
+    if not session.in_nested_transaction():
+        _flush_enqueues(session)
+
+
+def _drop_after_outer_rollback(session, _previous_transaction) -> None:
+    # A savepoint's rollback keeps the outer transaction's jobs (a job from inside it finds its rows gone
+    # and does nothing: jobs take ids and check state).
+    if not session.in_transaction():
+        _drop_enqueues(session)
 
 
 def _flush_enqueues(session) -> None:

@@ -24,10 +24,19 @@ def and_list(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def refund_held(number: str, amount: Decimal, currency: str, threshold: Decimal, sla_hours: float) -> str:
-    """A refund above the approval threshold, just held: why, and when a person replies."""
+def refund_held(
+    number: str,
+    amount: Decimal,
+    currency: str,
+    threshold: Decimal,
+    sla_hours: float,
+    item_names: Sequence[str] = (),
+) -> str:
+    """A refund above the approval threshold, just held: why, and when a person replies.
+    item_names: only for a partial refund, so the customer sees which items wait for review."""
+    what = f"{and_list(item_names)} from order {number}" if item_names else f"order {number}"
     return (
-        f"Your refund of {format_money(amount, currency)} for order {number} is above "
+        f"Your refund of {format_money(amount, currency)} for {what} is above "
         f"{format_money(threshold, currency)}, so it has been held for review by our team; "
         "nothing has been refunded yet. "
         f"A member of our team will reply within {sla_hours:g} hours."

@@ -18,6 +18,7 @@ from tools._rules import (
 from tools.types import (
     CustomerHistory,
     Decision,
+    ItemSnapshot,
     OrderSnapshot,
     PolicyLimits,
     Refusal,
@@ -66,7 +67,8 @@ def refund(
 
     Use this when the customer asks for their money back for an order that has arrived. Give the
     order number; to refund only some items, list their names in item_names, otherwise the whole
-    order is refunded. Put the customer's reason in reason. Rules: only delivered orders, within
+    order is refunded (after earlier item refunds: what is left). An item already refunded, or held for
+    review, is never refunded twice. Put the customer's reason in reason. Rules: only delivered orders, within
     {refund_window_days} days of delivery; at most {refunds_per_period} refunds per customer in any
     {refund_period_days} days; refunds above {approval_threshold} wait for a staff review. The
     result says whether the refund was issued, held for review or refused, with a message you can
@@ -86,9 +88,10 @@ def refund(
     if refusal is not None:
         return refusal
     names = [item.name for item in pick_items(order, item_names)[0]]
+    lines = refund_lines(order, item_names)
     if amount > limits.approval_threshold and not staff_approved:
-        return _held(order, amount, limits, names)
-    return _issued(order, amount, names)
+        return _held(order, amount, limits, names, lines)
+    return _issued(order, amount, names, lines)
 
 
 def _eligibility(order: OrderSnapshot, limits: PolicyLimits, now: datetime) -> Refusal | None:
@@ -125,13 +128,7 @@ def _window(order: OrderSnapshot, limits: PolicyLimits, now: datetime) -> Refusa
 def _amount(order: OrderSnapshot, item_names: Sequence[str]) -> tuple[Decimal, Refusal | None]:
     remaining = order.refundable
     if remaining <= 0:
-        return remaining, Refusal(
-            "refund",
-            "already_refunded",
-            f"Order {order.number} has already been fully refunded.",
-            POLICY,
-            order.number,
-        )
+        return remaining, _nothing_left(order)
     if not item_names:
         return remaining, None
     items, unknown = pick_items(order, item_names)
@@ -141,7 +138,10 @@ def _amount(order: OrderSnapshot, item_names: Sequence[str]) -> tuple[Decimal, R
             f"The order contains: {item_list(order)}."
         )
         return Decimal("0.00"), Refusal("refund", "item_not_found", text, POLICY, order.number)
-    amount = money(sum((item.value for item in items), Decimal(0)))
+    taken = [item for item in items if item.refundable_quantity == 0]
+    if taken:
+        return Decimal("0.00"), _items_taken(order, taken)
+    amount = money(sum((item.unit_price * item.refundable_quantity for item in items), Decimal(0)))
     if amount > remaining:
         text = (
             f"Those items come to {format_money(amount, order.currency)}, but only "
@@ -150,6 +150,38 @@ def _amount(order: OrderSnapshot, item_names: Sequence[str]) -> tuple[Decimal, R
         )
         return amount, Refusal("refund", "exceeds_remaining", text, POLICY, order.number)
     return amount, None
+
+
+def _nothing_left(order: OrderSnapshot) -> Refusal:
+    if order.held_total > 0:
+        text = (
+            f"A refund for order {order.number} is already waiting for review by our team, and it covers "
+            "everything left to refund on this order, so I can't start another one."
+        )
+        return Refusal("refund", "refund_pending_review", text, POLICY, order.number)
+    text = f"Order {order.number} has already been fully refunded."
+    return Refusal("refund", "already_refunded", text, POLICY, order.number)
+
+
+def _items_taken(order: OrderSnapshot, items: Sequence[ItemSnapshot]) -> Refusal:
+    names = messages.and_list([item.name for item in items])
+    verb = "has" if len(items) == 1 else "have"
+    text = (
+        f"The {names} from order {order.number} {verb} already been refunded, or a refund for "
+        f"{'it' if len(items) == 1 else 'them'} is waiting for review by our team, so I can't refund "
+        f"{'it' if len(items) == 1 else 'them'} again."
+    )
+    return Refusal("refund", "item_already_refunded", text, POLICY, order.number)
+
+
+def refund_lines(order: OrderSnapshot, item_names: Sequence[str]) -> list[dict[str, int]]:
+    """The order lines and units a refund takes: the named items, or every line with units left."""
+    items = pick_items(order, item_names)[0] if item_names else order.items
+    return [
+        {"item_id": item.id, "quantity": item.refundable_quantity}
+        for item in items
+        if item.id is not None and item.refundable_quantity > 0
+    ]
 
 
 def _refund_limit(
@@ -168,11 +200,18 @@ def _refund_limit(
     return Refusal("refund", "refund_limit_reached", text, POLICY, order.number, escalate=True)
 
 
-def _held(order: OrderSnapshot, amount: Decimal, limits: PolicyLimits, item_names: Sequence[str]) -> Decision:
+def _held(
+    order: OrderSnapshot,
+    amount: Decimal,
+    limits: PolicyLimits,
+    item_names: Sequence[str],
+    lines: list[dict[str, int]],
+) -> Decision:
     threshold = format_money(limits.approval_threshold, order.currency)
     reason = f"amount {format_money(amount, order.currency)} is above the {threshold} approval threshold"
+    partial = item_names if amount != order.refundable else ()
     text = messages.refund_held(
-        order.number, amount, order.currency, limits.approval_threshold, limits.sla_hours
+        order.number, amount, order.currency, limits.approval_threshold, limits.sla_hours, partial
     )
     return Decision(
         "refund",
@@ -185,12 +224,14 @@ def _held(order: OrderSnapshot, amount: Decimal, limits: PolicyLimits, item_name
         effects=("refund",),
         reasons=(reason,),
         escalate=True,
-        details={"items": list(item_names)},
+        details={"items": list(item_names), "lines": lines},
     )
 
 
-def _issued(order: OrderSnapshot, amount: Decimal, item_names: Sequence[str]) -> Decision:
-    full = amount == order.refundable
+def _issued(
+    order: OrderSnapshot, amount: Decimal, item_names: Sequence[str], lines: list[dict[str, int]]
+) -> Decision:
+    full = amount == order.refundable and order.held_total == 0  # a held refund may still be rejected
     partial = item_names if not full else ()
     text = messages.refund_issued(order.number, amount, order.currency, order.payment_method, partial)
     return Decision(
@@ -203,7 +244,7 @@ def _issued(order: OrderSnapshot, amount: Decimal, item_names: Sequence[str]) ->
         order.currency,
         new_order_status="refunded" if full else None,
         effects=("refund",),
-        details={"items": list(item_names), "method": order.payment_method},
+        details={"items": list(item_names), "method": order.payment_method, "lines": lines},
     )
 
 

@@ -52,11 +52,18 @@ class ItemSnapshot:
     quantity: int
     unit_price: Decimal
     sku: str = ""
+    refunded_quantity: int = 0  # units refunded or held for a refund review
+    id: int | None = None  # the order line's row id, so a refund can name the units it takes
 
     @property
     def value(self) -> Decimal:
         """Unit price times quantity."""
         return money(self.unit_price * self.quantity)
+
+    @property
+    def refundable_quantity(self) -> int:
+        """Units not yet refunded nor held for a refund."""
+        return max(self.quantity - self.refunded_quantity, 0)
 
 
 @dataclass(frozen=True)
@@ -77,11 +84,12 @@ class OrderSnapshot:
     items: tuple[ItemSnapshot, ...] = ()
     refunded_total: Decimal = Decimal("0.00")  # issued refunds only (held ones are not money moved)
     replacements_count: int = 0
+    held_total: Decimal = Decimal("0.00")  # refunds waiting for staff: reserved until rejected
 
     @property
     def refundable(self) -> Decimal:
-        """What was paid less what was already refunded."""
-        return max(money(self.total - self.refunded_total), Decimal("0.00"))
+        """What was paid less what was already refunded or is held for a refund review."""
+        return max(money(self.total - self.refunded_total - self.held_total), Decimal("0.00"))
 
     @property
     def payment_words(self) -> str:

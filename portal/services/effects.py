@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import sla
 from portal.extensions import db
@@ -15,8 +15,10 @@ from portal.models import (
     AddressChange,
     Cancellation,
     Order,
+    OrderItem,
     OrderStatus,
     Refund,
+    RefundItem,
     RefundStatus,
     Replacement,
     Ticket,
@@ -75,9 +77,43 @@ def record_refund(
     )
     db.session.add(refund)
     db.session.flush()
+    reserve_items(refund, decision.details.get("lines", []))  # held or issued: the units are taken now
     if decision.outcome == "done":
         issue_refund(refund, order, decision.new_order_status, now)
     return refund
+
+
+class ItemsAlreadyRefunded(RuntimeError):
+    """A refund line asked for more units than are left (the tool decided on stale rows)."""
+
+
+def reserve_items(refund: Refund, lines: list[dict[str, int]]) -> None:
+    """Count the refund's units against their order lines; the conditional UPDATE (and the check
+    constraint behind it) makes it impossible to take a unit twice."""
+    for line in lines:
+        taken = db.session.execute(
+            update(OrderItem)
+            .where(OrderItem.id == line["item_id"], OrderItem.order_id == refund.order_id)
+            .where(OrderItem.refunded_quantity + line["quantity"] <= OrderItem.quantity)
+            .values(refunded_quantity=OrderItem.refunded_quantity + line["quantity"])
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            raise ItemsAlreadyRefunded(f"order item {line['item_id']}: not {line['quantity']} unit(s) left")
+        db.session.add(
+            RefundItem(refund_id=refund.id, order_item_id=line["item_id"], quantity=line["quantity"])
+        )
+
+
+def release_items(refund: Refund) -> None:
+    """Give a rejected refund's units back to their order lines (its RefundItem rows stay as history)."""
+    for line in refund.lines:
+        db.session.execute(
+            update(OrderItem)
+            .where(OrderItem.id == line.order_item_id)
+            .values(refunded_quantity=OrderItem.refunded_quantity - line.quantity)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def issue_refund(refund: Refund, order: Order, new_order_status: str | None, now: datetime) -> None:

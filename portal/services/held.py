@@ -16,7 +16,7 @@ from portal.models import ActionDecision, ActionLog, Order, Refund, RefundStatus
 from portal.services import effects
 from portal.services.audit import ActionResult, Actor, log_action
 from portal.services.replay import describe_refund
-from portal.services.snapshots import customer_history, order_snapshot
+from portal.services.snapshots import customer_history, order_snapshot_without
 from portal.services.transaction import customer_transaction
 from tools import POLICIES, Decision, Refusal
 from tools import refund as refund_tool
@@ -56,6 +56,7 @@ def reject_held(
         if refund.status != RefundStatus.HELD.value:
             return _already_decided(refund, order, actor, "reject")
         refund.status = RefundStatus.REJECTED.value
+        effects.release_items(refund)  # the units it reserved can be refunded again
         refund.decided_at, refund.decided_by_id, refund.decision_note = now, staff_user_id, note or None
         outcome, message = describe_refund(refund, order)
         row = _log(actor, refund, order, ActionDecision.REJECTED.value, "rejected_by_staff", note or message)
@@ -83,7 +84,7 @@ def _reload(refund_id: int, staff_user_id: int) -> tuple[Refund, Order, Actor]:
 def _recheck(refund: Refund, order: Order, now: datetime):
     limits = policy_limits(current_app.config)
     result = refund_tool(
-        order_snapshot(order),
+        order_snapshot_without(order, refund),  # its own reservation must not block it
         customer_id=refund.customer_id,
         order_number=order.number,
         history=customer_history(refund.customer_id, limits, now),

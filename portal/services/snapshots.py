@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -37,6 +38,14 @@ def refunded_total(order_id: int) -> Decimal:
     return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
 
 
+def held_total(order_id: int) -> Decimal:
+    """Money reserved by refunds waiting for staff (counted against the order until rejected)."""
+    query = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.order_id == order_id, Refund.status == RefundStatus.HELD.value
+    )
+    return Decimal(db.session.scalar(query)).quantize(Decimal("0.01"))
+
+
 def refund_snapshots(order: Order) -> tuple[RefundSnapshot, ...]:
     """The order's refunds and its cancellation payout, oldest first, as refund_status reads them."""
     rows = db.session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at))
@@ -67,11 +76,16 @@ def replacements_count(order_id: int) -> int:
 
 
 def order_snapshot(
-    order: Order, refunded: Decimal | None = None, replacements: int | None = None
+    order: Order,
+    refunded: Decimal | None = None,
+    replacements: int | None = None,
+    held: Decimal | None = None,
 ) -> OrderSnapshot:
     """The tools' view of an order row, including what was already refunded and replaced
     (queried unless the caller already has the figures)."""
-    items = tuple(ItemSnapshot(i.name, i.quantity, i.unit_price, i.sku) for i in order.items)
+    items = tuple(
+        ItemSnapshot(i.name, i.quantity, i.unit_price, i.sku, i.refunded_quantity, i.id) for i in order.items
+    )
     return OrderSnapshot(
         number=order.number,
         customer_id=order.customer_id,
@@ -87,24 +101,31 @@ def order_snapshot(
         items=items,
         refunded_total=refunded_total(order.id) if refunded is None else refunded,
         replacements_count=replacements_count(order.id) if replacements is None else replacements,
+        held_total=held_total(order.id) if held is None else held,
     )
 
 
+def order_snapshot_without(order: Order, refund: Refund) -> OrderSnapshot:
+    """The order as if `refund` (a held one) did not exist: what approving it re-decides against."""
+    snapshot = order_snapshot(order)
+    taken = {line.order_item_id: line.quantity for line in refund.lines}
+    items = tuple(
+        replace(item, refunded_quantity=item.refunded_quantity - taken.get(item.id, 0))
+        for item in snapshot.items
+    )
+    return replace(snapshot, items=items, held_total=snapshot.held_total - refund.amount)
+
+
 def customer_order_snapshots(customer_id: int) -> tuple[OrderSnapshot, ...]:
-    """All the customer's orders as snapshots, newest first, in four queries whatever their number."""
+    """All the customer's orders as snapshots, newest first, in five queries whatever their number."""
     orders = db.session.scalars(
         select(Order)
         .where(Order.customer_id == customer_id)
         .options(selectinload(Order.items))
         .order_by(Order.placed_at.desc())
     ).all()
-    refunded = dict(
-        db.session.execute(
-            select(Refund.order_id, func.sum(Refund.amount))
-            .where(Refund.customer_id == customer_id, Refund.status == RefundStatus.ISSUED.value)
-            .group_by(Refund.order_id)
-        ).all()
-    )
+    refunded = _refunds_by_order(customer_id, RefundStatus.ISSUED.value)
+    held = _refunds_by_order(customer_id, RefundStatus.HELD.value)
     replaced = dict(
         db.session.execute(
             select(Replacement.order_id, func.count())
@@ -117,9 +138,19 @@ def customer_order_snapshots(customer_id: int) -> tuple[OrderSnapshot, ...]:
             order,
             Decimal(refunded.get(order.id, 0)).quantize(Decimal("0.01")),
             replaced.get(order.id, 0),
+            Decimal(held.get(order.id, 0)).quantize(Decimal("0.01")),
         )
         for order in orders
     )
+
+
+def _refunds_by_order(customer_id: int, status: str) -> dict[int, Decimal]:
+    query = (
+        select(Refund.order_id, func.sum(Refund.amount))
+        .where(Refund.customer_id == customer_id, Refund.status == status)
+        .group_by(Refund.order_id)
+    )
+    return dict(db.session.execute(query).all())
 
 
 def customer_history(customer_id: int, limits: PolicyLimits, now: datetime) -> CustomerHistory:

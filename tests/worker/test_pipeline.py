@@ -279,6 +279,20 @@ def test_two_jobs_for_one_ticket_only_one_claims(any_app):
     any_app.extensions["manual_queue"].jobs.clear()
 
 
+def test_a_retry_of_the_same_job_takes_back_a_run_its_failed_attempt_left_running(any_app):
+    # The database went away mid-job: the first attempt could not put the run back to queued.
+    ticket_id = new_ticket(any_app, "Where is order A1001?")
+    with any_app.app_context():
+        first = runs.claim(ticket_id, job_id="job-1")
+        db.session.remove()
+        assert runs.claim(ticket_id, job_id="job-2") is None  # another job: still taken
+        retry = runs.claim(ticket_id, job_id="job-1")
+        assert retry is not None and (retry.run_id, retry.attempt) == (first.run_id, 2)
+        assert not runs._update_if_still_ours(first, error="late")  # the old attempt cannot store
+        db.session.rollback()
+    any_app.extensions["manual_queue"].jobs.clear()
+
+
 def test_later_run_supersedes_an_earlier_queued_one(any_app):
     ticket_id = new_ticket(any_app, "Where is order A1001?")
     with any_app.app_context():

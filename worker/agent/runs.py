@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from portal import notifications
 from portal.extensions import db
@@ -104,9 +104,16 @@ def _new_run_if_open(ticket: Ticket) -> AgentRun | None:
 
 
 def _compare_and_set_running(run: AgentRun, job_id: str | None, now: datetime) -> bool:
+    claimable = AgentRun.status == RunStatus.QUEUED.value
+    if job_id is not None:
+        # RQ's retry of this same job: the attempt before could not put the run back (the database went
+        # away mid-job, or the claim's COMMIT outcome was unknown), so the run still says running with
+        # our job id. Nobody else holds it: take it again instead of waiting for the stale-run sweep.
+        ours = and_(AgentRun.status == RunStatus.RUNNING.value, AgentRun.job_id == job_id)
+        claimable = or_(claimable, ours)
     result = db.session.execute(
         update(AgentRun)
-        .where(AgentRun.id == run.id, AgentRun.status == RunStatus.QUEUED.value)
+        .where(AgentRun.id == run.id, claimable)
         .values(status=RunStatus.RUNNING.value, started_at=now, attempts=AgentRun.attempts + 1, job_id=job_id)
         .execution_options(synchronize_session=False)
     )
