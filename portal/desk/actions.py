@@ -27,7 +27,7 @@ from portal.notifications import notify
 from portal.services import approve_held, reject_held
 from portal.services.audit import ActionResult, Actor, log_action
 from portal.services.transaction import customer_transaction
-from portal.tickets import mask_cards, request_agent_run, response_due
+from portal.tickets import mask_cards, request_agent_run, request_draft, response_due
 
 REOPEN_REASON = "Reopened by staff"
 
@@ -98,6 +98,7 @@ def _hand_to_person(ticket: Ticket, reason: str) -> None:
     ticket.escalation_reason = ticket.escalation_reason or reason
     ticket.escalated_at = now
     ticket.sla_due_at = response_due(now)
+    request_draft(ticket)
 
 
 def reply(ticket: Ticket, staff: User, body: str) -> Message:
