@@ -14,7 +14,18 @@ from sqlalchemy.orm import selectinload
 from portal.desk import actions, bp, drafts, queries, search
 from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
 from portal.extensions import db
-from portal.models import ActionLog, AgentRun, AuthorKind, Message, Order, Refund, Ticket, User, utcnow
+from portal.models import (
+    ActionLog,
+    AgentRun,
+    AuthorKind,
+    Draft,
+    Message,
+    Order,
+    Refund,
+    Ticket,
+    User,
+    utcnow,
+)
 from portal.services.transaction import customer_transaction
 from portal.support.actions import is_repeat_message
 from portal.support.outcomes import describe_outcome, effect_references
@@ -221,7 +232,8 @@ def _reply_once(ticket: Ticket, body: str, draft_id: int | None = None) -> None:
 @bp.route("/tickets/<reference>/drafts/<int(max=2147483647):draft_id>/discard", methods=["POST"])
 def discard_draft(reference: str, draft_id: int):
     ticket = _ticket_or_404(reference)
-    if drafts.pending_by_id(ticket.id, draft_id) is None:
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or draft.ticket_id != ticket.id:
         abort(404)
     if ActionForm().validate_on_submit() and _locked(ticket, _discard, ticket.id, draft_id):
         flash("Draft discarded.", "success")

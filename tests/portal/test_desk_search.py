@@ -63,7 +63,9 @@ def test_exact_matches_come_before_words(world, tickets):
 
 def test_internal_notes_and_other_languages_are_searched(world, tickets):
     ref = tickets(subject="Pedido", body="Quiero un reembolso, el paquete llegó dañado.")
-    tickets.add_message(ref, author_kind="staff", body="Courier confirmed the parcel zebrafish", internal=True)
+    tickets.add_message(
+        ref, author_kind="staff", body="Courier confirmed the parcel zebrafish", internal=True
+    )
     assert _found(world, "zebrafish") == [(ref, "message")]
     assert _found(world, "reembolso") == [(ref, "message")]
     assert _found(world, "dañado") == [(ref, "message")]
@@ -74,7 +76,9 @@ def test_index_follows_edits_and_deletes(world, tickets):
     assert _found(world, "marmalade") == [(ref, "message")]
     with world.app_context():
         ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.reference == ref))
-        db.session.execute(update(Message).where(Message.ticket_id == ticket_id).values(body="Now it is jam."))
+        db.session.execute(
+            update(Message).where(Message.ticket_id == ticket_id).values(body="Now it is jam.")
+        )
         db.session.commit()
     assert _found(world, "marmalade") == []
     assert _found(world, "jam") == [(ref, "message")]
