@@ -201,3 +201,16 @@ def test_a_customer_asking_for_a_person_asks_for_a_draft(desk_app):
         session["_user_id"], session["_fresh"] = str(customer_id), True
     assert customer.post(f"/tickets/{ref}/escalate", data={"comment": "Please"}).status_code == 302
     assert queued(desk_app, queue.DRAFT_REPLY) == [(ticket_id,)]
+
+
+def test_closing_the_account_removes_the_drafts_text(desk_app):
+    from portal.services import privacy
+    from portal.services.audit import Actor
+
+    ref, draft = _escalated_with_draft(desk_app)
+    assert "Sam" in draft.body
+    with desk_app.app_context():
+        customer = db.session.get(Ticket, draft.ticket_id).customer
+        privacy.close_account(customer, Actor.staff(1, "Stella Staff"))
+        db.session.commit()
+        assert db.session.get(Draft, draft.id).body == privacy.REMOVED
