@@ -227,7 +227,11 @@ BAD_INPUT = [
         says="Not a draft.",
     ),
     Bad(
-        ADMIN, "POST", "/admin/canned", {"title": "All", "body": "{{order_numbr}}"}, says="Unknown placeholder"
+        ADMIN,
+        "POST",
+        "/admin/canned",
+        {"title": "All", "body": "{{order_numbr}}"},
+        says="Unknown placeholder",
     ),
     # Admin.
     *(Bad(ADMIN, "GET", f"/admin/?days={days}", status=200) for days in ("-5", "abc", "9" * 30)),
