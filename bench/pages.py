@@ -22,6 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -179,6 +180,18 @@ def staff_pages(samples: dict, rng: random.Random) -> list[tuple[str, str]]:
         ("desk queue by reason", f"/desk/?reason={reason}"),
         ("desk queue mine", "/desk/?assignee=mine"),
         ("desk ticket", f"/desk/tickets/{rng.choice(samples['desk_tickets'])}"),
+        *desk_searches(samples, rng),
+    ]
+
+
+def desk_searches(samples: dict, rng: random.Random) -> list[tuple[str, str]]:
+    """The desk search: exact identifiers, a phrase, and a word in half the messages (the worst case)."""
+    email, _tickets, orders = rng.choice(samples["customers"])
+    return [
+        ("desk search order number", f"/desk/search?q={quote(rng.choice(orders))}"),
+        ("desk search email", f"/desk/search?q={quote(email)}"),
+        ("desk search words", "/desk/search?q=arrived+broken"),
+        ("desk search common word", "/desk/search?q=policy"),  # in every agent message
     ]
 
 

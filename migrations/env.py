@@ -94,6 +94,9 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The desk search's FTS table, triggers and expression indexes are not in the models' metadata.
+    from portal.search_ddl import include_name
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -33,7 +33,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from portal import passwords
+from portal import passwords, search_ddl
 from portal.extensions import db
 
 Money = Numeric(12, 2)
@@ -138,6 +138,13 @@ class RefundStatus(StrEnum):
     ISSUED = "issued"
     HELD = "held"  # above the approval threshold: waits for staff
     REJECTED = "rejected"
+
+
+class DraftStatus(StrEnum):
+    PENDING = "pending"  # waiting for a person: never sent by itself
+    SENT = "sent"  # sent as the agent wrote it
+    SENT_EDITED = "sent_edited"  # a person changed it, then sent it
+    DISCARDED = "discarded"
 
 
 class OutboxStatus(StrEnum):
@@ -650,9 +657,70 @@ class InboundEmail(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Draft(db.Model):
+    """A reply the agent drafted for a ticket that reached a person; staff send it (edited or not) or
+    discard it. Never sent by itself."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        Index("ix_drafts_ticket_status", "ticket_id", "status"),
+        Index("ix_drafts_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    # [{policy, heading, text, score}] like Message.citations
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default=DraftStatus.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class CannedReply(db.Model):
+    """A saved reply with placeholders: personal (owner set) or shared (owner NULL, admins edit it)."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (Index("ix_canned_replies_owner_title", "owner_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+
+def _create_search_objects(table, connection, **_kw) -> None:
+    search_ddl.create_objects(connection, (table.name,))
+
+
+def _drop_search_objects(_table, connection, **_kw) -> None:
+    search_ddl.drop_objects(connection)
+
+
+# db.create_all() creates the full-text objects too (the migration creates the same ones).
+for _table in (User.__table__, Ticket.__table__, Message.__table__):
+    event.listen(_table, "after_create", _create_search_objects)
+event.listen(Message.__table__, "before_drop", _drop_search_objects)
+
+
 __all__ = [
     "ActionDecision",
     "ActionLog",
+    "CannedReply",
+    "Draft",
+    "DraftStatus",
     "ContentRevision",
     "ActorKind",
     "AgentRun",

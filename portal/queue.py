@@ -29,6 +29,7 @@ WEBHOOK_QUEUE = "webhook"  # its own queue: a slow receiver never holds up email
 QUEUES = (AGENT_QUEUE, EMAIL_QUEUE, WEBHOOK_QUEUE)
 
 PROCESS_TICKET = "worker.jobs.process_ticket"
+DRAFT_REPLY = "worker.jobs.draft_reply"
 REBUILD_POLICY_INDEX = "worker.jobs.rebuild_policy_index"
 REAP_STALE_RUNS = "worker.jobs.reap_stale_runs"
 WARM_UP_AGENT = "worker.jobs.warm_up_agent"

@@ -107,6 +107,11 @@ def request_agent_run(ticket: Ticket, trigger: str) -> AgentRun:
     return run
 
 
+def request_draft(ticket: Ticket) -> None:
+    """Ask the agent for a draft reply once the escalation commits (staff send or discard it)."""
+    enqueue_after_commit(queue.DRAFT_REPLY, ticket.id)
+
+
 def enqueue_after_commit(path: str, *args, queue_name: str = queue.AGENT_QUEUE) -> None:
     """Enqueue a job when the current transaction commits (never for a rolled-back one)."""
     session = db.session()

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db
+from portal.search_ddl import include_name
 from tests.conftest import ADMIN_PG_URL, ROOT, base_config
 
 
@@ -37,7 +38,8 @@ def _upgrade_and_diff(uri: str, tmp_path) -> list:
         tables = set(inspect(db.engine).get_table_names())
         with db.engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+                MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}),
+                db.metadata,
             )
         db.engine.dispose()
     assert {"users", "orders", "tickets", "messages", "agent_runs", "action_log", "refunds"} <= tables

@@ -75,6 +75,14 @@ def _current_job_id() -> str | None:
     return job.id if job is not None else None
 
 
+def draft_reply(ticket_id: int) -> int | None:
+    """Draft a reply for staff on a ticket that reached a person (never sent by itself); the draft id."""
+    from worker.agent.drafting import draft_for_ticket
+
+    with get_app().app_context():
+        return draft_for_ticket(ticket_id, config=current_app.config, instance_path=current_app.instance_path)
+
+
 def rebuild_policy_index() -> int:
     """Rebuild the policy index after the policies changed; returns the number of passages."""
     from worker.agent.retrieval import build_index

@@ -16,6 +16,7 @@ from portal.accounts import set_active as set_user_active
 from portal.admin import bp, charts
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.config import policy_limits
+from portal.desk import canned_routes, drafts
 from portal.extensions import db
 from portal.mailer.account_mail import send_password_reset
 from portal.models import ActionDecision, Role, User, utcnow
@@ -47,6 +48,7 @@ def metrics_page():
         days=days,
         chart=charts.stacked_by_day(data.by_day),
         breaches=sla.breaches(data.since, utcnow()),
+        drafts=drafts.stats(data.since),
     )
 
 
@@ -189,3 +191,18 @@ def rebuild_index():
         "success",
     )
     return redirect(url_for("admin.policies"))
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+def canned():
+    return canned_routes.list_view(canned_routes.shared_scope())
+
+
+@bp.route("/canned/<int(max=2147483647):reply_id>/edit", methods=["GET", "POST"])
+def edit_canned(reply_id: int):
+    return canned_routes.edit_view(canned_routes.shared_scope(), reply_id)
+
+
+@bp.route("/canned/<int(max=2147483647):reply_id>/delete", methods=["POST"])
+def delete_canned(reply_id: int):
+    return canned_routes.delete_view(canned_routes.shared_scope(), reply_id)

@@ -28,7 +28,7 @@ from portal.notifications import notify
 from portal.services import approve_held, reject_held
 from portal.services.audit import ActionResult, Actor, log_action
 from portal.services.transaction import customer_transaction
-from portal.tickets import mask_cards, request_agent_run, response_due
+from portal.tickets import mask_cards, request_agent_run, request_draft, response_due
 
 REOPEN_REASON = "Reopened by staff"
 
@@ -100,6 +100,7 @@ def _hand_to_person(ticket: Ticket, reason: str) -> None:
     ticket.escalated_at = now
     ticket.sla_due_at = response_due(now, ticket.priority)
     sla.start_resolution_clock(ticket, now)
+    request_draft(ticket)
 
 
 def reply(ticket: Ticket, staff: User, body: str) -> Message:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal.desk import canned
 from portal.support.forms import _ticket_text
 from portal.tickets import BODY_MAX
 
@@ -18,6 +19,8 @@ class ActionForm(FlaskForm):
 
 class StaffReplyForm(FlaskForm):
     body = TextAreaField("Reply to the customer", validators=[_ticket_text("reply", BODY_MAX)])
+    # Set when the text started as the agent's draft: sending records whether it was edited.
+    draft_id = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$", message="Not a draft.")])
     submit = SubmitField("Send reply")
 
 
@@ -54,3 +57,19 @@ class CustomerCloseForm(FlaskForm):
     )
     next = HiddenField()
     close_submit = SubmitField("Close account")
+
+
+def _known_placeholders(_form, field) -> None:
+    try:
+        canned.check_body(field.data or "")
+    except canned.CannedError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class CannedReplyForm(FlaskForm):
+    title = StringField("Title", validators=[_ticket_text("title", canned.TITLE_MAX)])
+    body = TextAreaField(
+        "Text (placeholders in braces are filled in)",
+        validators=[_ticket_text("text", canned.BODY_MAX), _known_placeholders],
+    )
+    submit = SubmitField("Save")

@@ -11,10 +11,21 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.desk import actions, bp, queries
+from portal.desk import actions, bp, drafts, queries, search
 from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
 from portal.extensions import db
-from portal.models import ActionLog, AgentRun, AuthorKind, Message, Order, Refund, Ticket, User, utcnow
+from portal.models import (
+    ActionLog,
+    AgentRun,
+    AuthorKind,
+    Draft,
+    Message,
+    Order,
+    Refund,
+    Ticket,
+    User,
+    utcnow,
+)
 from portal.services.transaction import customer_transaction
 from portal.support.actions import is_repeat_message
 from portal.support.outcomes import describe_outcome, effect_references
@@ -68,6 +79,23 @@ def queue():
     )
 
 
+@bp.route("/search")
+def search_page():
+    query = search.clean_query(request.args.get("q"))
+    hits = search.find(query)
+    page = search.page_number(request.args)
+    return render_template(
+        "desk/search.html",
+        query=query,
+        total=len(hits),
+        capped=len(hits) >= search.MAX_RESULTS,
+        page=page,
+        pages=max(1, -(-len(hits) // search.PER_PAGE)),
+        results=search.page_of(hits, page, query),
+        labels=search.MATCH_LABELS,
+    )
+
+
 @bp.route("/tickets/<reference>")
 def ticket(reference: str):
     return render_template("desk/ticket.html", **_workbench(_ticket_or_404(reference)))
@@ -86,7 +114,10 @@ def _workbench(ticket: Ticket, **forms) -> dict:
     assign_form.assignee.choices = [(u.id, u.name) for u in staff]
     if assign_form.assignee.data is None:
         assign_form.assignee.data = ticket.assignee_id or current_user.id
+    draft = drafts.pending_for(ticket.id)
     return {
+        "draft": draft,
+        "reply_form": forms.get("reply_form") or _reply_form(draft),
         "ticket": ticket,
         "now": utcnow(),
         "messages": messages,
@@ -108,11 +139,18 @@ def _workbench(ticket: Ticket, **forms) -> dict:
         ).all(),
         "agent_busy": actions.agent_busy(ticket),
         "action_form": ActionForm(formdata=None),
-        "reply_form": forms.get("reply_form") or StaffReplyForm(formdata=None),
         "note_form": forms.get("note_form") or NoteForm(formdata=None),
         "assign_form": assign_form,
         "decision_form": RefundDecisionForm(formdata=None),
     }
+
+
+def _reply_form(draft) -> StaffReplyForm:
+    """The reply box, holding the agent's pending draft (if any) ready to edit and send."""
+    form = StaffReplyForm(formdata=None)
+    if draft is not None:
+        form.body.data, form.draft_id.data = draft.body, str(draft.id)
+    return form
 
 
 @bp.route("/tickets/<reference>/claim", methods=["POST"])
@@ -157,7 +195,8 @@ def reply(reference: str):
     form = StaffReplyForm()
     if not form.validate_on_submit():
         return render_template("desk/ticket.html", **_workbench(ticket, reply_form=form)), 400
-    _locked(ticket, _reply_once, ticket, form.body.data)
+    draft_id = int(form.draft_id.data) if form.draft_id.data else None
+    _locked(ticket, _reply_once, ticket, form.body.data, draft_id)
     flash("Reply sent to the customer.", "success")
     return _back(ticket)
 
@@ -179,10 +218,37 @@ def _locked(ticket: Ticket, action, *args):
         return action(*args)
 
 
-def _reply_once(ticket: Ticket, body: str) -> None:
-    """Send the reply unless the same text went out from this person moments ago (a double click)."""
-    if not is_repeat_message(ticket, AuthorKind.STAFF.value, current_user.id, body):
-        actions.reply(ticket, current_user, body)
+def _reply_once(ticket: Ticket, body: str, draft_id: int | None = None) -> None:
+    """Send the reply unless the same text went out from this person moments ago (a double click);
+    a reply that started as the agent's draft records whether it was sent as written or edited."""
+    if is_repeat_message(ticket, AuthorKind.STAFF.value, current_user.id, body):
+        return
+    message = actions.reply(ticket, current_user, body)
+    draft = drafts.pending_by_id(ticket.id, draft_id)
+    if draft is not None:
+        db.session.flush()  # the message's id
+        drafts.mark_sent(draft, current_user, message)
+
+
+@bp.route("/tickets/<reference>/drafts/<int(max=2147483647):draft_id>/discard", methods=["POST"])
+def discard_draft(reference: str, draft_id: int):
+    ticket = _ticket_or_404(reference)
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or draft.ticket_id != ticket.id:
+        abort(404)
+    if ActionForm().validate_on_submit() and _locked(ticket, _discard, ticket.id, draft_id):
+        flash("Draft discarded.", "success")
+    else:
+        flash("Nothing changed.", "info")
+    return _back(ticket)
+
+
+def _discard(ticket_id: int, draft_id: int) -> bool:
+    draft = drafts.pending_by_id(ticket_id, draft_id)  # re-read under the lock: sent or discarded meanwhile
+    if draft is None:
+        return False
+    drafts.discard(draft, current_user)
+    return True
 
 
 @bp.route("/tickets/<reference>/resolve", methods=["POST"])

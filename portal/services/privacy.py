@@ -24,6 +24,7 @@ from portal.models import (
     AgentRun,
     AuthorKind,
     Cancellation,
+    Draft,
     EmailOutbox,
     Message,
     Order,
@@ -282,6 +283,8 @@ def _remove_customer_text(customer_id: int) -> None:
     )
     # Agent traces hold (redacted) copies of what the customer wrote.
     db.session.execute(update(AgentRun).where(AgentRun.ticket_id.in_(tickets)).values(trace=[]))
+    # The assistant's drafts greet the customer by name and may repeat what they wrote.
+    db.session.execute(update(Draft).where(Draft.ticket_id.in_(tickets)).values(body=REMOVED))
 
 
 def _retire_outbox(user_id: int) -> None:

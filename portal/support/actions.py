@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
 from portal.services.audit import Actor, log_action
-from portal.tickets import mask_cards, response_due
+from portal.tickets import mask_cards, request_draft, response_due
 
 CUSTOMER_ESCALATION_REASON = "Customer asked for a person"
 NOT_SATISFIED_REASON = "Customer not satisfied"
@@ -136,6 +136,7 @@ def _to_the_desk(ticket: Ticket, comment: str, reason: str, handover: str, tool:
     ticket.sla_due_at = response_due(now, ticket.priority)
     sla.start_resolution_clock(ticket, now)
     notify("escalated", ticket, by="customer")
+    request_draft(ticket)
     _log(ticket, tool, comment[:500] or reason)
 
 

@@ -19,7 +19,9 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.models import (
+    CannedReply,
     ContentRevision,
+    Draft,
     Order,
     Refund,
     Role,
@@ -195,6 +197,39 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/desk/tickets/{b_ticket}/refunds/999999", expect(), {"reject": "Reject"}),
         Case("/desk/tickets/{b_ticket}/refunds/{b_refund}", staff(302), {"reject": "Reject", "note": "No."}),
     ],
+    ("desk.search_page", "GET"): [
+        Case("/desk/search?q={b_order}", staff()),
+        Case("/desk/search?q=grinder&page=2", staff()),
+        Case("/desk/search", staff()),
+    ],
+    ("desk.discard_draft", "POST"): [
+        Case("/desk/tickets/{b_ticket}/drafts/{b_draft}/discard", staff(302)),
+        Case("/desk/tickets/{a_ticket}/drafts/{b_draft}/discard", expect()),  # not that ticket's draft
+        Case("/desk/tickets/{b_ticket}/drafts/999999/discard", expect()),
+    ],
+    ("desk.canned_replies", "GET"): [Case("/desk/canned", staff())],
+    ("desk.canned_replies", "POST"): [
+        Case("/desk/canned", staff(302), {"title": "Hi", "body": "Hello {{customer_name}}"}),
+        Case("/desk/canned", staff(400), {"title": "Hi", "body": "Hello {{nope}}"}),
+    ],
+    # Personal replies: only their owner (the staff member) may see or change them, not even an admin.
+    ("desk.edit_canned", "GET"): [
+        Case("/desk/canned/{staff_canned}/edit", expect(staff=200)),
+        Case("/desk/canned/{shared_canned}/edit", expect()),  # shared: edited on the admin page
+        Case("/desk/canned/999999/edit", expect()),
+    ],
+    ("desk.edit_canned", "POST"): [
+        Case("/desk/canned/{staff_canned}/edit", expect(staff=302), {"title": "T", "body": "B"}),
+        Case("/desk/canned/{shared_canned}/edit", expect(), {"title": "T", "body": "B"}),
+    ],
+    ("desk.delete_canned", "POST"): [
+        Case("/desk/canned/{shared_canned}/delete", expect()),
+        Case("/desk/canned/{staff_spare_canned}/delete", expect(staff=302)),
+    ],
+    ("desk.canned_for_ticket", "GET"): [
+        Case("/desk/tickets/{b_ticket}/canned?q=hello", staff()),
+        Case("/desk/tickets/T-NOPE/canned", expect()),
+    ],
     ("desk.export_customer", "POST"): [
         Case("/desk/customers/{victim_id}/export", staff()),
         Case("/desk/customers/{staff_id}/export", expect()),  # not a customer: nothing to export here
@@ -242,6 +277,22 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("admin.revert_content", "POST"): [
         Case("/admin/policies/privacy/revert/{revision}", admin(302)),
         Case("/admin/policies/refunds/revert/999999", expect()),
+    ],
+    ("admin.canned", "GET"): [Case("/admin/canned", admin())],
+    ("admin.canned", "POST"): [
+        Case("/admin/canned", admin(302), {"title": "All", "body": "Hi {{staff_name}}"})
+    ],
+    ("admin.edit_canned", "GET"): [
+        Case("/admin/canned/{shared_canned}/edit", admin()),
+        Case("/admin/canned/{staff_canned}/edit", expect()),  # someone's personal reply
+    ],
+    ("admin.edit_canned", "POST"): [
+        Case("/admin/canned/{shared_canned}/edit", admin(302), {"title": "T", "body": "B"}),
+        Case("/admin/canned/{shared_canned}/edit", admin(400), {"title": "T", "body": "{{bad}}"}),
+    ],
+    ("admin.delete_canned", "POST"): [
+        Case("/admin/canned/{staff_canned}/delete", expect()),
+        Case("/admin/canned/{shared_spare_canned}/delete", admin(302)),
     ],
     ("mailer.failed_email", "GET"): [Case("/admin/email", admin())],
     ("mailer.retry_failed_email", "POST"): [Case("/admin/email/retry", admin(302))],
@@ -312,6 +363,11 @@ class World:
     api_key_id: int
     webhook_id: int
     delivery_id: str
+    b_draft: int
+    staff_canned: int
+    staff_spare_canned: int
+    shared_canned: int
+    shared_spare_canned: int
 
     def fill(self, text: str) -> str:
         return text.format(**self.__dict__)
@@ -353,6 +409,14 @@ def build_world() -> World:
     revision = ContentRevision(kind="policy", key="privacy", markdown=privacy.read_text(encoding="utf-8"))
     db.session.add(revision)
     api_key, webhook, delivery = _integrations(b_ticket)
+    draft = Draft(ticket_id=b_ticket.id, body="Hello Sam, a drafted reply.", citations=[])
+    replies = [
+        CannedReply(title="Mine", body="Hello {customer_name}", owner_id=users[STAFF]),
+        CannedReply(title="Spare", body="Bye", owner_id=users[STAFF]),
+        CannedReply(title="Shared", body="Thanks, {customer_first_name}"),
+        CannedReply(title="Shared spare", body="Bye"),
+    ]
+    db.session.add_all([draft, *replies])
     db.session.commit()
     return World(
         users,
@@ -368,6 +432,8 @@ def build_world() -> World:
         api_key.id,
         webhook.id,
         delivery.id,
+        draft.id,
+        *(reply.id for reply in replies),
     )
 
 

@@ -188,6 +188,48 @@ BAD_INPUT = [
         Bad(STAFF, "GET", f"/desk/?page={page}", status=200)
         for page in ("-1", "0", "abc", "9" * 30, "%C2%B2")
     ),
+    # Desk search, canned replies, drafts.
+    Bad(STAFF, "GET", "/desk/search?q=%00", says=NUL),
+    *(
+        Bad(STAFF, "GET", f"/desk/search?q={query}", status=200)
+        for query in ("%22", "NEAR(a", "*", "%25", "x" * 10_000, "%C2%B2", "'%3B--", "a%20OR%20b")
+    ),
+    *(Bad(STAFF, "GET", f"/desk/search?q=lamp&page={page}", status=200) for page in ("-1", "abc", "9" * 30)),
+    Bad(STAFF, "GET", "/desk/tickets/{b_ticket}/canned?q=%00", says=NUL),
+    Bad(STAFF, "GET", "/desk/tickets/{b_ticket}/canned?q=" + "%25" * 500, status=200),
+    Bad(
+        STAFF,
+        "POST",
+        "/desk/canned",
+        {"title": "Hi", "body": "Dear {{custmer_name}}"},
+        says="Unknown placeholder",
+    ),
+    Bad(STAFF, "POST", "/desk/canned", {"title": "Hi", "body": "{{__class__}}"}, says="{__class__}"),
+    Bad(STAFF, "POST", "/desk/canned", {"title": " ", "body": "Hi"}, says="Please write a title."),
+    Bad(STAFF, "POST", "/desk/canned", {"title": "T" * 121, "body": "Hi"}, says="at most 120"),
+    Bad(STAFF, "POST", "/desk/canned", {"title": "Hi", "body": "x" * 5001}, says="at most 5000"),
+    Bad(STAFF, "POST", "/desk/canned", {"title": "Hi", "body": "a\x00"}, says=NUL),
+    Bad(STAFF, "POST", "/desk/canned/abc/edit", {"title": "T", "body": "B"}, 404),
+    Bad(STAFF, "POST", "/desk/canned/" + "9" * 30 + "/delete", {}, 404),
+    Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/drafts/-1/discard", {}, 404),
+    Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/drafts/abc/discard", {}, 404),
+    Bad(
+        STAFF, "POST", "/desk/tickets/{b_ticket}/reply", {"body": "Hi", "draft_id": "x1"}, says="Not a draft."
+    ),
+    Bad(
+        STAFF,
+        "POST",
+        "/desk/tickets/{b_ticket}/reply",
+        {"body": "Hi", "draft_id": "9" * 30},
+        says="Not a draft.",
+    ),
+    Bad(
+        ADMIN,
+        "POST",
+        "/admin/canned",
+        {"title": "All", "body": "{{order_numbr}}"},
+        says="Unknown placeholder",
+    ),
     # Admin.
     *(Bad(ADMIN, "GET", f"/admin/?days={days}", status=200) for days in ("-5", "abc", "9" * 30)),
     Bad(ADMIN, "POST", "/admin/users/-1/deactivate", status=404),

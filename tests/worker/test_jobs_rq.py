@@ -94,3 +94,19 @@ def test_stale_run_is_requeued_and_answered(pg_app, workers):
     wait_for(lambda: _status(pg_app, ticket_id) == "answered", timeout=90)
     run = _run(pg_app, ticket_id)
     assert run.status == "done" and run.trigger == "requeue" and run.attempts == 2, workers.logs()
+
+
+def test_real_workers_draft_a_reply_for_an_escalated_ticket(pg_app, workers):
+    from portal.models import Draft
+
+    ticket_id = _open(pg_app, "Please put me through to a human agent.", "D4001")
+    workers.start(1)
+    wait_for(lambda: _status(pg_app, ticket_id) == "escalated", timeout=90)
+
+    def pending_draft():
+        with pg_app.app_context():
+            db.session.remove()
+            return db.session.scalar(select(Draft).where(Draft.ticket_id == ticket_id))
+
+    draft = wait_for(pending_draft, timeout=60)
+    assert draft.status == "pending" and draft.body.startswith("Hello Sam,"), workers.logs()

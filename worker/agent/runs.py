@@ -30,6 +30,7 @@ from portal.services import Actor
 from portal.services.audit import log_action
 from portal.services.effects import mark_escalated
 from portal.sqlite import write_transaction
+from portal.tickets import request_draft
 from tools import messages
 from worker.agent.context import TicketSnapshot, load_ticket
 from worker.agent.pipeline import AgentOutput
@@ -167,6 +168,8 @@ def save(claimed: Claim, output: AgentOutput, *, duration_ms: float, now: dateti
         ticket.messages.append(message)
         _update_ticket(ticket, claimed, output, now)
         _notify(ticket, message, output)
+        if ticket.status == TicketStatus.ESCALATED.value:  # claim() skips escalated tickets: new this run
+            request_draft(ticket)
     return True
 
 
@@ -290,3 +293,4 @@ def hand_to_person(ticket_id: int, reason: str, detail: str, now: datetime) -> N
     )
     ticket.messages.append(Message(author_kind=AuthorKind.SYSTEM.value, body=note, internal=True))
     _safe_notify("escalated", ticket, reason=ticket.escalation_reason)
+    request_draft(ticket)
