@@ -136,7 +136,9 @@ def register_commands(app: Flask) -> None:
     from portal import actions_cli, cli
     from portal.inbound import cli as _inbound_cli  # noqa: F401 - adds `mail fetch` and `mail receive`
     from portal.mailer.cli import mail_cli
+    from portal.orders import cli as orders_cli
 
     cli.init_app(app)
     app.cli.add_command(mail_cli)
     actions_cli.init_app(app)
+    orders_cli.init_app(app)
