@@ -44,7 +44,7 @@ def register_template_filters(app: Flask) -> None:
 def _configure_rate_limit_storage(app: Flask) -> None:
     """Counters live in Redis when there is one; while it is unreachable each process counts in memory
     (same limits, logged once as "falling back to in-memory storage") rather than failing the request."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # anything else the storage raises: fail open
     app.config.setdefault(

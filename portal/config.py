@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from portal.passwords import DEFAULT_COST as DEFAULT_HASH_COST  # argon2-cffi's defaults, kept there
 from tools.escalation_policy import EscalationRules
 from tools.sla import BusinessCalendar, parse_targets
 from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
@@ -108,9 +109,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # get no "keep me signed in" cookie.
         "STAFF_IDLE_MINUTES": _int("STAFF_IDLE_MINUTES", 30),
         # argon2id cost for new password hashes (older hashes are upgraded at the next login).
-        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
-        "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
-        "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 4),
+        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", DEFAULT_HASH_COST[0]),
+        "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", DEFAULT_HASH_COST[1]),
+        "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", DEFAULT_HASH_COST[2]),
         # Strict-Transport-Security max-age, sent in production over HTTPS only (0 turns it off).
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 31536000),
         # Behind N reverse proxies, trust N X-Forwarded-* hops (client address for rate limits, https links).
@@ -147,6 +148,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "TICKET_IDLE_POLL_MS": _int("TICKET_IDLE_POLL_MS", 10000),
         # Background jobs.
         "AGENT_JOB_TIMEOUT": _int("AGENT_JOB_TIMEOUT", 120),
+        # How often the stale-run and stale-mail check runs (one process of the fleet per tick).
+        "REAP_EVERY_SECONDS": _int("REAP_EVERY_SECONDS", 60),
         "AGENT_RETRY_INTERVALS": _int_list("AGENT_RETRY_INTERVALS", "5,30,120"),
         "AGENT_MAX_REQUEUES": _int("AGENT_MAX_REQUEUES", 2),
         "AGENT_BACKEND": _env("AGENT_BACKEND", "auto"),  # auto | offline | mistral | openai

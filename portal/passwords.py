@@ -31,9 +31,9 @@ def hasher() -> PasswordHasher:
         return _hasher(*DEFAULT_COST)
     config = current_app.config
     return _hasher(
-        config.get("PASSWORD_HASH_TIME_COST", DEFAULT_COST[0]),
-        config.get("PASSWORD_HASH_MEMORY_KIB", DEFAULT_COST[1]),
-        config.get("PASSWORD_HASH_PARALLELISM", DEFAULT_COST[2]),
+        config["PASSWORD_HASH_TIME_COST"],
+        config["PASSWORD_HASH_MEMORY_KIB"],
+        config["PASSWORD_HASH_PARALLELISM"],
     )
 
 

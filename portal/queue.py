@@ -33,7 +33,6 @@ DRAFT_REPLY = "worker.jobs.draft_reply"
 REBUILD_POLICY_INDEX = "worker.jobs.rebuild_policy_index"
 REAP_STALE_RUNS = "worker.jobs.reap_stale_runs"
 WARM_UP_AGENT = "worker.jobs.warm_up_agent"
-REAP_EVERY_SECONDS = 60  # in-process mode; RQ workers run the same check themselves (worker.reaper)
 SEND_EMAIL = "worker.email_jobs.send_email"
 SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
 FETCH_INBOUND_MAIL = "worker.inbound_jobs.fetch_inbound_mail"
@@ -89,7 +88,7 @@ def import_job(path: str):
 
 
 def queue_mode(app: Flask) -> str:
-    mode = app.config.get("QUEUE_MODE", "auto")
+    mode = app.config["QUEUE_MODE"]
     if mode == "auto":
         return "rq" if app.config.get("REDIS_URL") else "thread"
     return mode
@@ -137,7 +136,7 @@ def init_app(app: Flask) -> None:
     if mode == "thread":
         app.extensions["inprocess_queue"] = InProcessQueue(app.config["INPROCESS_WORKERS"])
         if not app.testing:
-            _every(app, REAP_EVERY_SECONDS, REAP_STALE_RUNS)
+            _every(app, app.config["REAP_EVERY_SECONDS"], REAP_STALE_RUNS)  # RQ workers: worker.reaper
             if app.config.get("INBOUND_IMAP_HOST"):  # RQ workers poll the mailbox themselves
                 _every(app, app.config["INBOUND_POLL_SECONDS"], FETCH_INBOUND_MAIL, queue=EMAIL_QUEUE)
             _warm_up_on_first_request(app)

@@ -32,3 +32,24 @@ def test_runtime_packages_do_not_import_the_evaluation_code():
         "import worker.jobs, worker.email_jobs, worker.agent.pipeline, worker.agent.cli"
     )
     assert "evaluation" not in loaded
+
+
+def test_settings_defaults_live_in_portal_config_only():
+    """Code outside portal/config.py reads settings as given: no `config.get("X", default)` or
+    `config.get("X") or default` restating a default, no second writer of HF_HUB_OFFLINE."""
+    import re
+
+    literal = r"""(\d|"[^"]+"|'[^']+')"""  # a number or a non-empty string: a restated default
+    restated = re.compile(
+        rf"""config\.get\(\s*["'][A-Z][A-Z0-9_]+["']\s*(,\s*{literal}|\)\s*or\s+{literal})"""
+    )
+    found, writers = [], []
+    for path in sorted((ROOT / "worker").rglob("*.py")) + sorted((ROOT / "portal").rglob("*.py")):
+        if path.name == "config.py" and path.parent.name == "portal":
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in restated.finditer(text)]
+        if "HF_HUB_OFFLINE" in text and 'setdefault("HF_HUB_OFFLINE"' in text:
+            writers.append(str(path.relative_to(ROOT)))
+    assert writers == ["worker/agent/hub.py"]
+    assert found == []

@@ -25,7 +25,6 @@ from worker.agent.runs import ACTIVE, hand_to_person
 
 logger = logging.getLogger(__name__)
 
-REAP_EVERY_SECONDS = 60
 LOCK_KEY = "supportops:reaper-lock"
 
 
@@ -123,8 +122,10 @@ def run_periodic_checks() -> None:
     requeue_stale_mail()
 
 
-def start_periodic_reaper(app: Flask, interval: float = REAP_EVERY_SECONDS) -> threading.Thread:
-    """A daemon thread running the check every `interval` seconds; with Redis, one process of the fleet."""
+def start_periodic_reaper(app: Flask, interval: float | None = None) -> threading.Thread:
+    """A daemon thread running the check every `interval` seconds (REAP_EVERY_SECONDS by default); with
+    Redis, one process of the fleet per tick."""
+    interval = interval or app.config["REAP_EVERY_SECONDS"]
     stop = threading.Event()
 
     def loop() -> None:

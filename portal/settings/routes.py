@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from sqlalchemy.exc import IntegrityError
 
 from portal.account_links import AccountLinkError, read_email_change, token_in_url
@@ -121,7 +122,7 @@ def change_own_password():
 
 
 def _has_remember_cookie() -> bool:
-    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    return current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) in request.cookies
 
 
 @bp.route("/sessions/end", methods=["POST"])

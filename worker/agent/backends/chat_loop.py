@@ -74,6 +74,32 @@ class ChatSettings:
     budget: float  # seconds one run may spend before giving up (within the job timeout)
     direct_tool_reply: bool
 
+    @classmethod
+    def from_prefix(cls, config: Mapping[str, Any], prefix: str):
+        """The `{prefix}_*` settings (MISTRAL, OPENAI) as portal/config.py read them; no default is
+        restated here, so a hand-built config that lacks one is refused with the key's name."""
+
+        def setting(name: str) -> Any:
+            key = f"{prefix}_{name}" if name != "AGENT_JOB_TIMEOUT" else name
+            if key not in config:
+                raise ValueError(f"the {prefix.lower()} backend needs {key} (see portal/config.py)")
+            return config[key]
+
+        return cls(
+            api_key=setting("API_KEY") or None,
+            base_url=setting("BASE_URL"),
+            model=setting("MODEL"),
+            timeout=float(setting("TIMEOUT")),
+            max_retries=int(setting("MAX_RETRIES")),
+            max_steps=max(1, int(setting("MAX_STEPS"))),
+            input_cost=Decimal(str(setting("INPUT_COST_PER_MTOK"))),
+            output_cost=Decimal(str(setting("OUTPUT_COST_PER_MTOK"))),
+            backoff=float(setting("BACKOFF_SECONDS")),
+            max_backoff=float(setting("BACKOFF_MAX_SECONDS")),
+            budget=float(setting("AGENT_JOB_TIMEOUT")) * BUDGET_SHARE,  # leave the job time to store it
+            direct_tool_reply=bool(setting("DIRECT_TOOL_REPLY")),
+        )
+
     def cost(self, prompt_tokens: int, completion_tokens: int) -> Decimal:
         """The estimated price of one call."""
         raw = (prompt_tokens * self.input_cost + completion_tokens * self.output_cost) / MILLION

@@ -8,15 +8,14 @@ the MISTRAL_* settings and builds the chat model over our own httpx client.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from worker.agent.backends.chat_loop import BUDGET_SHARE, ChatModelBackend, ChatSettings
+from worker.agent.backends.chat_loop import ChatModelBackend, ChatSettings
+from worker.agent.hub import stay_offline
 
 
 @dataclass(frozen=True)
@@ -28,26 +27,12 @@ class MistralSettings(ChatSettings):
         """The settings from the app config; raises ValueError without an API key."""
         if not config.get("MISTRAL_API_KEY"):
             raise ValueError("the Mistral backend needs MISTRAL_API_KEY")
-        job_timeout = float(config.get("AGENT_JOB_TIMEOUT") or 120)
-        return cls(
-            api_key=config["MISTRAL_API_KEY"],
-            base_url=config.get("MISTRAL_BASE_URL") or "https://api.mistral.ai/v1",
-            model=config.get("MISTRAL_MODEL") or "mistral-small-latest",
-            timeout=float(config.get("MISTRAL_TIMEOUT") or 30.0),
-            max_retries=int(config.get("MISTRAL_MAX_RETRIES", 3)),
-            max_steps=max(1, int(config.get("MISTRAL_MAX_STEPS") or 4)),
-            input_cost=Decimal(str(config.get("MISTRAL_INPUT_COST_PER_MTOK") or "0")),
-            output_cost=Decimal(str(config.get("MISTRAL_OUTPUT_COST_PER_MTOK") or "0")),
-            backoff=float(config.get("MISTRAL_BACKOFF_SECONDS") or 0.5),
-            max_backoff=float(config.get("MISTRAL_BACKOFF_MAX_SECONDS") or 8.0),
-            budget=job_timeout * BUDGET_SHARE,  # leave the job time to store the result
-            direct_tool_reply=bool(config.get("MISTRAL_DIRECT_TOOL_REPLY", False)),
-        )
+        return cls.from_prefix(config, "MISTRAL")
 
 
 def build_chat_model(settings: MistralSettings):
     """ChatMistralAI over our own httpx client (float timeout), with langchain's retries turned off."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetch a tokenizer from the Hugging Face hub
+    stay_offline()  # never fetch a tokenizer from the Hugging Face hub
     from langchain_mistralai import ChatMistralAI  # slow import: only when the backend is used
 
     client = httpx.Client(

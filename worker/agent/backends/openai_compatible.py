@@ -12,20 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from worker.agent.backends.chat_loop import BUDGET_SHARE, ChatModelBackend, ChatSettings
+from worker.agent.backends.chat_loop import ChatModelBackend, ChatSettings
 from worker.agent.backends.retry import RETRYABLE_STATUS, ErrorKinds, retry_after_seconds
 
 # The openai SDK refuses to start without a key; local servers ignore the Authorization header.
 NO_KEY = "not-needed"
-
-
-def _setting(config: Mapping[str, Any], key: str) -> Any:
-    if key not in config:  # every default lives in portal/config.py; a hand-built config lacks them
-        raise ValueError(f"the OpenAI-compatible backend needs {key} (see portal/config.py)")
-    return config[key]
 
 
 @dataclass(frozen=True)
@@ -35,20 +28,7 @@ class OpenAISettings(ChatSettings):
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OpenAISettings:
         """The settings from the app config (OPENAI_API_KEY may be unset: local servers need none)."""
-        return cls(
-            api_key=_setting(config, "OPENAI_API_KEY") or None,
-            base_url=_setting(config, "OPENAI_BASE_URL"),
-            model=_setting(config, "OPENAI_MODEL"),
-            timeout=float(_setting(config, "OPENAI_TIMEOUT")),
-            max_retries=int(_setting(config, "OPENAI_MAX_RETRIES")),
-            max_steps=max(1, int(_setting(config, "OPENAI_MAX_STEPS"))),
-            input_cost=Decimal(str(_setting(config, "OPENAI_INPUT_COST_PER_MTOK"))),
-            output_cost=Decimal(str(_setting(config, "OPENAI_OUTPUT_COST_PER_MTOK"))),
-            backoff=float(_setting(config, "OPENAI_BACKOFF_SECONDS")),
-            max_backoff=float(_setting(config, "OPENAI_BACKOFF_MAX_SECONDS")),
-            budget=float(_setting(config, "AGENT_JOB_TIMEOUT")) * BUDGET_SHARE,
-            direct_tool_reply=bool(_setting(config, "OPENAI_DIRECT_TOOL_REPLY")),
-        )
+        return cls.from_prefix(config, "OPENAI")
 
 
 def build_chat_model(settings: OpenAISettings):

@@ -58,8 +58,8 @@ def get_embedder(config: Mapping[str, Any]) -> Embedder:
     if _use_mistral(config):
         return MistralEmbedder(
             api_key=config["MISTRAL_API_KEY"],
-            base_url=config.get("MISTRAL_BASE_URL") or "https://api.mistral.ai/v1",
-            timeout=float(config.get("MISTRAL_TIMEOUT") or 30.0),
+            base_url=config["MISTRAL_BASE_URL"],
+            timeout=float(config["MISTRAL_TIMEOUT"]),
         )
     return LsaEmbedder()
 
@@ -138,7 +138,7 @@ def clear_cache() -> None:
 
 
 def _use_mistral(config: Mapping[str, Any]) -> bool:
-    choice = (config.get("RETRIEVAL_EMBEDDER") or "auto").lower()
+    choice = str(config["RETRIEVAL_EMBEDDER"]).lower()
     if choice not in {"offline", "mistral", "auto"}:
         raise ValueError(f"RETRIEVAL_EMBEDDER must be auto, offline or mistral, not {choice!r}")
     if choice == "mistral" and not config.get("MISTRAL_API_KEY"):

@@ -6,13 +6,14 @@ Every embedder returns L2-normalised float32 rows, so inner product is cosine si
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from worker.agent.hub import stay_offline
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +71,8 @@ class MistralEmbedder:
     ) -> None:
         from langchain_mistralai import MistralAIEmbeddings
 
-        # The client otherwise downloads a Hugging Face tokenizer just to size its batches;
-        # offline it falls back to counting characters (an over-estimate, so batches stay
-        # under the API limit) and warns about it, which is expected here.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # Offline, the client counts characters to size its batches and warns about it (expected).
+        stay_offline()
         self.name = self.name_for(model)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Could not download mistral tokenizer")
