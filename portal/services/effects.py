@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from portal import routing
 from portal.extensions import db
 from portal.mailer.order_mail import send_address_changed
 from portal.models import (
@@ -160,6 +161,7 @@ def mark_escalated(ticket_id: int | None, reason: str, now: datetime) -> None:
     ticket.escalated_at = now
     if ticket.sla_due_at is None:
         ticket.sla_due_at = response_due(now)
+    routing.route(ticket)  # the team's queue, and a member if one is free
 
 
 def _payout(order: Order, kind: str, amount, currency: str, key: str) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal import routing
 from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
@@ -124,6 +125,7 @@ def _to_the_desk(ticket: Ticket, comment: str, reason: str, handover: str, tool:
     ticket.escalation_reason = reason
     ticket.escalated_at, ticket.resolved_at = now, None
     ticket.sla_due_at = response_due(now)
+    routing.route(ticket)  # before the alert: it goes to the member who got the ticket
     notify("escalated", ticket, by="customer")
     _log(ticket, tool, comment[:500] or reason)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from portal import notifications
+from portal import notifications, routing
 from portal.extensions import db
 from portal.models import (
     ActionDecision,
@@ -210,6 +210,8 @@ def _update_ticket(ticket: Ticket, claimed: Claim, output: AgentOutput, now: dat
         _escalate(ticket, claimed, output.escalation_reason or "needs a person", output.escalation_code, now)
     elif ticket.status == TicketStatus.PROCESSING.value and not _newer_run_waiting(ticket.id, claimed.run_id):
         ticket.status = TicketStatus.ANSWERED.value
+    if ticket.status == TicketStatus.ESCALATED.value and ticket.team_id is None:
+        routing.route(ticket)  # a tool escalated mid-run: routed now that the intent is stored
 
 
 def _newer_run_waiting(ticket_id: int, run_id: int) -> bool:
