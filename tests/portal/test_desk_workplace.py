@@ -250,5 +250,3 @@ def test_team_is_shown_on_the_ticket_and_filters_the_queue(staff, make_ticket, d
     assert '<strong id="ticket-team">Billing</strong>' in staff.get(f"/desk/tickets/{billed}").get_data(
         as_text=True
     )
-
-
