@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal import metrics, queue
 from portal.accounts import AccountError, create_user, new_account_transaction
-from portal.admin import bp, charts
+from portal.admin import bp, charts, desk_metrics
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.config import policy_limits
 from portal.extensions import db
@@ -45,6 +45,7 @@ def metrics_page():
         help=help_metrics(data.since),
         days=days,
         chart=charts.stacked_by_day(data.by_day),
+        desk=desk_metrics.desk_for(request.args, data.since),
     )
 
 
