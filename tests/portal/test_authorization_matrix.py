@@ -17,7 +17,18 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import ContentRevision, Order, Refund, Role, Ticket, User, UserAddress
+from portal.models import (
+    ContentRevision,
+    Order,
+    Refund,
+    Role,
+    RoutingRule,
+    SavedView,
+    Team,
+    Ticket,
+    User,
+    UserAddress,
+)
 from tests.conftest import base_config, make_app, truncate_all
 
 ANON, A, B, STAFF, ADMIN = "anonymous", "customer A", "customer B", "staff", "admin"
@@ -185,6 +196,51 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/desk/customers/{victim_id}/close", staff(302)),  # unconfirmed: back with a message
         Case("/desk/customers/{staff_id}/close", expect(), {"close_confirm": "y"}),
     ],
+    # Tags, merges, bulk changes, saved views and availability (portal/desk/workplace_routes.py).
+    ("desk.presence", "POST"): [Case("/desk/presence", staff(302), {"state": "available"})],
+    ("desk.add_tag", "POST"): [
+        Case("/desk/tickets/{b_ticket}/tags", staff(302), {"name": "matrix"}),
+        Case("/desk/tickets/T-NOPE/tags", expect(), {"name": "matrix"}),
+    ],
+    ("desk.remove_tag", "POST"): [
+        Case("/desk/tickets/{b_ticket}/tags/remove", staff(302), {"name": "matrix"}),
+        Case("/desk/tickets/T-NOPE/tags/remove", expect(), {"name": "matrix"}),
+    ],
+    ("desk.merge", "POST"): [
+        # B's ticket into A's: refused (another customer), so the World stays as it is.
+        Case("/desk/tickets/{b_ticket}/merge", staff(302), {"target": "{a_ticket}"}),
+        Case("/desk/tickets/T-NOPE/merge", expect(), {"target": "{a_ticket}"}),
+    ],
+    ("desk.bulk", "POST"): [Case("/desk/bulk", staff(302), {"action": "resolve"})],  # nothing ticked
+    ("desk.save_view", "POST"): [Case("/desk/views", staff(302), {"name": "Matrix", "query": "status=all"})],
+    ("desk.delete_view", "POST"): [
+        Case("/desk/views/{view_id}/delete", expect(staff=302)),  # staff's own; the admin's is another
+        Case("/desk/views/999999/delete", expect()),
+    ],
+    ("admin.teams", "GET"): [Case("/admin/teams", admin())],
+    ("admin.teams", "POST"): [Case("/admin/teams", admin(400), {"name": ""})],
+    ("admin.edit_team", "POST"): [
+        Case("/admin/teams/{team_id}", admin(302), {"name": "Matrix team"}),
+        Case("/admin/teams/999999", expect(), {"name": "Nope"}),
+    ],
+    ("admin.add_team_member", "POST"): [
+        Case("/admin/teams/{team_id}/members", admin(302), {"user_id": "{staff_id}"}),
+        Case("/admin/teams/999999/members", expect(), {"user_id": "{staff_id}"}),
+    ],
+    ("admin.remove_team_member", "POST"): [
+        Case("/admin/teams/{team_id}/members/{staff_id}/remove", admin(302)),
+        Case("/admin/teams/{team_id}/members/999999/remove", expect()),
+    ],
+    ("admin.add_routing_rule", "POST"): [
+        Case("/admin/teams/rules", admin(302), {"team_id": "{team_id}", "intents": "matrix_intent"})
+    ],
+    ("admin.delete_routing_rule", "POST"): [
+        Case("/admin/teams/rules/{rule_id}/delete", admin(302)),
+        Case("/admin/teams/rules/999999/delete", expect()),
+    ],
+    ("admin.desk_metrics_csv", "GET"): [
+        Case("/admin/metrics/desk.csv?from=2026-01-01&to=2026-01-31", admin())
+    ],
     ("admin.metrics", "GET"): [Case("/admin/", admin())],
     ("admin.users", "GET"): [Case("/admin/users", admin())],
     ("admin.users", "POST"): [Case("/admin/users", admin(400), {"email": "not-an-email"})],
@@ -259,6 +315,9 @@ class World:
     b_address: int
     b_spare_address: int
     revision: int
+    team_id: int
+    rule_id: int
+    view_id: int
 
     def fill(self, text: str) -> str:
         return text.format(**self.__dict__)
@@ -299,6 +358,13 @@ def build_world() -> World:
     privacy = Path(__file__).resolve().parents[2] / "policies" / "privacy.md"
     revision = ContentRevision(kind="policy", key="privacy", markdown=privacy.read_text(encoding="utf-8"))
     db.session.add(revision)
+    # A team with Stella in it, a rule no ticket of the World matches, and Stella's saved view.
+    team = Team(name="Matrix team", members=[db.session.get(User, users[STAFF])])
+    db.session.add(team)
+    db.session.flush()
+    rule = RoutingRule(team_id=team.id, intents=["matrix_intent"])
+    view = SavedView(user_id=users[STAFF], name="Stella's view", filters={"status": "all"})
+    db.session.add_all([rule, view])
     db.session.commit()
     return World(
         users,
@@ -311,6 +377,9 @@ def build_world() -> World:
         home.id,
         spare.id,
         revision.id,
+        team.id,
+        rule.id,
+        view.id,
     )
 
 

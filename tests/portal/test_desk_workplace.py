@@ -250,3 +250,11 @@ def test_team_is_shown_on_the_ticket_and_filters_the_queue(staff, make_ticket, d
     assert '<strong id="ticket-team">Billing</strong>' in staff.get(f"/desk/tickets/{billed}").get_data(
         as_text=True
     )
+
+
+def test_a_bulk_change_is_limited_to_a_hundred_tickets(staff, make_ticket):
+    ref = make_ticket(status="escalated")
+    ids = [str(make_ticket.get(ref).id)] + [str(n) for n in range(100_000, 100_100)]
+    response = staff.post("/desk/bulk", data={"ticket": ids, "action": "resolve"}, follow_redirects=True)
+    assert "At most 100 tickets at once." in _flash(response)
+    assert make_ticket.get(ref).status == "escalated"
