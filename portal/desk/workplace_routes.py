@@ -27,7 +27,7 @@ from portal.desk.workplace_forms import (
     UntagForm,
 )
 from portal.extensions import db
-from portal.models import SavedView, Ticket
+from portal.models import SavedView, Ticket, User
 from portal.services.transaction import customer_transaction
 
 
@@ -127,17 +127,7 @@ def merge(reference: str):
 @bp.route("/bulk", methods=["POST"])
 def bulk():
     form = BulkForm()
-    staff = {u.id: u for u in queries.staff_members()}
-    refusal = None if form.validate_on_submit() else _first_error(form)
-    assignee = staff.get(form.assignee.data) if form.action.data == "assign" else None
-    tag = None
-    if refusal is None and form.action.data == "assign" and assignee is None:
-        refusal = "Pick an active staff member."
-    if refusal is None and form.action.data == "tag":
-        try:
-            tag = workplace.tag_name(form.tag.data or "")
-        except workplace.DeskError as exc:
-            refusal = str(exc)
+    refusal, assignee, tag = _bulk_parts(form)
     if refusal:
         flash(f"Nothing changed: {refusal}", "danger")
         return _queue_back(form.next.data)
@@ -145,6 +135,21 @@ def bulk():
     result = workplace.bulk_apply(form.ticket.data, change)
     flash(_bulk_words(form.action.data, result), "success" if result.changed else "info")
     return _queue_back(form.next.data)
+
+
+def _bulk_parts(form: BulkForm) -> tuple[str | None, User | None, str | None]:
+    """(why not, the assignee, the tag): what the form asks for, checked before any ticket is touched."""
+    if not form.validate_on_submit():
+        return _first_error(form), None, None
+    if form.action.data == "assign":
+        assignee = {u.id: u for u in queries.staff_members()}.get(form.assignee.data)
+        return (None if assignee else "Pick an active staff member."), assignee, None
+    if form.action.data == "tag":
+        try:
+            return None, None, workplace.tag_name(form.tag.data or "")
+        except workplace.DeskError as exc:
+            return str(exc), None, None
+    return None, None, None
 
 
 def _bulk_words(action: str, result: workplace.BulkResult) -> str:
