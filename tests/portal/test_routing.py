@@ -177,3 +177,55 @@ def test_rule_matching_treats_empty_lists_as_any():
     assert routing.rule_matches(["payment_issue"], [], "payment_issue", "P4")
     assert not routing.rule_matches(["payment_issue"], ["P1"], "payment_issue", "P2")
     assert not routing.rule_matches(["payment_issue"], [], None, "P1")
+
+
+@pytest.mark.postgres
+def test_two_tickets_routed_at_once_never_put_a_member_over_the_cap(pg_app, monkeypatch):
+    """Both escalations count the member's tickets at the same moment (the worst interleaving) unless the
+    team lock makes the second wait: with the lock, the cap of 1 holds and the second ticket waits."""
+    import contextlib
+    import threading
+
+    from portal.services.transaction import customer_transaction
+
+    with pg_app.app_context():
+        stella = create_user("stella2@example.com", "Stella", "pw-123456789", Role.STAFF)
+        customers = [create_user(f"c{n}@example.com", f"C{n}", "pw-123456789", Role.CUSTOMER) for n in (1, 2)]
+        team = Team(name="Billing", is_default=True, max_open_per_person=1, members=[stella])
+        db.session.add(team)
+        db.session.flush()
+        tickets = [
+            Ticket(customer_id=c.id, subject="Pay", body="Charged twice", intent="payment_issue")
+            for c in customers
+        ]
+        db.session.add_all(tickets)
+        db.session.commit()
+        jobs = [(t.id, t.customer_id) for t in tickets]
+        team_id, stella_id = team.id, stella.id
+    original = routing.member_loads
+    gate = threading.Barrier(2, timeout=3)  # the lock keeps the second away: the first waits out the timeout
+
+    def counted_then_wait(team_id):
+        loads = original(team_id)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait()
+        return loads
+
+    monkeypatch.setattr(routing, "member_loads", counted_then_wait)
+
+    def escalate_one(ticket_id, customer_id):
+        with pg_app.app_context():
+            with customer_transaction(customer_id):
+                mark_escalated(ticket_id, "payment", utcnow())
+            db.session.remove()
+
+    threads = [threading.Thread(target=escalate_one, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with pg_app.app_context():
+        owners = db.session.scalars(select(Ticket.assignee_id).order_by(Ticket.id)).all()
+        teams = db.session.scalars(select(Ticket.team_id)).all()
+    assert sorted(owners, key=lambda owner: owner is None) == [stella_id, None]  # one each, in any order
+    assert set(teams) == {team_id}
