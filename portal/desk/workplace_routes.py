@@ -5,6 +5,7 @@ The desk blueprint's staff-only guard covers these. Every change runs under the 
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, redirect, url_for
@@ -33,7 +34,10 @@ from portal.services.transaction import customer_transaction
 
 @bp.context_processor
 def workplace_context() -> dict:
-    """What the shared desk includes need (_bulk, _views, _tags, _merge), without touching each view."""
+    """What the shared desk includes need (_bulk, _views, _team), without touching each view.
+
+    Callables, so a page that does not show a part runs no query for it; built afresh for every render.
+    """
     return {
         "tag_form": TagForm(formdata=None),
         "untag_form": UntagForm(formdata=None),
@@ -42,7 +46,7 @@ def workplace_context() -> dict:
         "saved_views": lambda: workplace.views_of(current_user.id),
         "merged_duplicates": workplace.merged_duplicates,
         "desk_teams": queries.teams,
-        "desk_tags": queries.tag_names,
+        "desk_tags": cache(queries.tag_names),  # two includes of one page ask: one query
         "bulk_actions": BULK_ACTIONS,
         "view_url": view_url,
         "action_button": ActionForm(formdata=None),
