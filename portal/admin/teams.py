@@ -17,6 +17,11 @@ from portal.models import RoutingRule, Team, TeamMember, Ticket, User
 ID = "int(max=2147483647)"
 
 
+def _row(model, row_id: int | None):
+    """The row with this id from a form, or None (an id past 32 bits cannot exist and would overflow)."""
+    return db.session.get(model, row_id) if row_id and 0 < row_id < 2**31 else None
+
+
 def _team_or_404(team_id: int) -> Team:
     team = db.session.get(Team, team_id)
     if team is None:
@@ -99,9 +104,7 @@ def _errors(form) -> str:
 def add_team_member(team_id: int):
     team = _team_or_404(team_id)
     form = MemberForm()
-    user = (
-        db.session.get(User, form.user_id.data) if form.validate_on_submit() and form.user_id.data else None
-    )
+    user = _row(User, form.user_id.data) if form.validate_on_submit() else None
     if user is None or not user.is_staff or not user.active:
         flash("Pick an active staff member.", "danger")
     elif user in team.members:
@@ -134,9 +137,7 @@ def remove_team_member(team_id: int, user_id: int):
 def add_routing_rule():
     form = RuleForm()
     form.team_id.choices = [(t.id, t.name) for t in db.session.scalars(select(Team))]
-    team = (
-        db.session.get(Team, form.team_id.data) if form.validate_on_submit() and form.team_id.data else None
-    )
+    team = _row(Team, form.team_id.data) if form.validate_on_submit() else None
     if team is None:
         flash(_errors(form) or "Pick a team.", "danger")
         return redirect(url_for("admin.teams"))

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from portal import routing
 from portal.desk import actions
 from portal.desk.actions import _log
 from portal.extensions import db
-from portal.models import AuthorKind, Message, SavedView, Tag, Ticket, TicketStatus, User, utcnow
+from portal.models import AuthorKind, Message, SavedView, Tag, Team, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
 from portal.services.transaction import customer_transaction
 
@@ -61,6 +62,17 @@ def remove_tag(ticket: Ticket, staff: User, name: str) -> bool:
         return False
     ticket.tags.remove(tag)
     _log(ticket, staff, "desk.untag", f"-{name}")
+    return True
+
+
+def move_to_team(ticket: Ticket, staff: User, team: Team | None) -> bool:
+    """Put the ticket in another team's queue (or none); an unowned ticket then goes to a free member."""
+    if ticket.team_id == (team.id if team else None):
+        return False
+    ticket.team_id = team.id if team else None
+    _log(ticket, staff, "desk.team", f"moved to {team.name}" if team else "moved out of any team")
+    if team is not None:
+        routing.route(ticket)
     return True
 
 

@@ -19,6 +19,11 @@ class UntagForm(FlaskForm):
     name = HiddenField(validators=[DataRequired(), Length(max=60)])
 
 
+class TeamMoveForm(FlaskForm):
+    team = SelectField("Team", coerce=int, choices=[], validate_choice=False)  # 0: no team
+    submit = SubmitField("Move")
+
+
 class MergeForm(FlaskForm):
     target = StringField(
         "Merge into ticket (reference)", validators=[DataRequired("Give the reference."), Length(max=16)]

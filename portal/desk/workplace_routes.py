@@ -25,10 +25,11 @@ from portal.desk.workplace_forms import (
     PresenceForm,
     SaveViewForm,
     TagForm,
+    TeamMoveForm,
     UntagForm,
 )
 from portal.extensions import db
-from portal.models import SavedView, Ticket, User
+from portal.models import SavedView, Team, Ticket, User
 from portal.services.transaction import customer_transaction
 
 
@@ -106,6 +107,21 @@ def remove_tag(reference: str):
 def _locked(ticket: Ticket, action, *args):
     with customer_transaction(ticket.customer_id):
         return action(*args)
+
+
+@bp.route("/tickets/<reference>/team", methods=["POST"])
+def move_team(reference: str):
+    ticket = _ticket_or_404(reference)
+    form = TeamMoveForm()
+    wanted = form.team.data if form.validate_on_submit() else None
+    team = db.session.get(Team, wanted) if wanted and 0 < wanted < 2**31 else None
+    if wanted is None or (wanted and team is None):
+        flash(_first_error(form) or "Pick a team.", "danger")
+    elif _locked(ticket, workplace.move_to_team, ticket, current_user, team):
+        flash(f"Moved to {team.name}." if team else "Moved out of any team.", "success")
+    else:
+        flash("The ticket is in that team already.", "info")
+    return _back(ticket)
 
 
 @bp.route("/tickets/<reference>/merge", methods=["POST"])

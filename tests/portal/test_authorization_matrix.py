@@ -206,6 +206,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/desk/tickets/{b_ticket}/tags/remove", staff(302), {"name": "matrix"}),
         Case("/desk/tickets/T-NOPE/tags/remove", expect(), {"name": "matrix"}),
     ],
+    ("desk.move_team", "POST"): [
+        Case("/desk/tickets/{b_ticket}/team", staff(302), {"team": "0"}),  # no team: it has none already
+        Case("/desk/tickets/T-NOPE/team", expect(), {"team": "0"}),
+    ],
     ("desk.merge", "POST"): [
         # B's ticket into A's: refused (another customer), so the World stays as it is.
         Case("/desk/tickets/{b_ticket}/merge", staff(302), {"target": "{a_ticket}"}),

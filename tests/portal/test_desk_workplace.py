@@ -258,3 +258,27 @@ def test_a_bulk_change_is_limited_to_a_hundred_tickets(staff, make_ticket):
     response = staff.post("/desk/bulk", data={"ticket": ids, "action": "resolve"}, follow_redirects=True)
     assert "At most 100 tickets at once." in _flash(response)
     assert make_ticket.get(ref).status == "escalated"
+
+
+def test_moving_a_ticket_to_a_team_gives_it_to_a_free_member(staff, make_ticket, demo):
+    from portal.models import Team
+
+    with demo.app_context():
+        admin = db.session.get(User, user_id("admin@example.com"))
+        billing = Team(name="Billing", members=[admin])
+        db.session.add(billing)
+        db.session.commit()
+        billing_id, admin_id = billing.id, admin.id
+    ref = make_ticket(status="escalated")
+    response = staff.post(f"/desk/tickets/{ref}/team", data={"team": billing_id}, follow_redirects=True)
+    assert "Moved to Billing." in _flash(response)
+    assert (make_ticket.get(ref).team_id, make_ticket.get(ref).assignee_id) == (billing_id, admin_id)
+    tools = [tool for tool, _who, _decision in _log_tools(demo, ref)]
+    assert tools == ["desk.team", "desk.route"]
+    again = staff.post(f"/desk/tickets/{ref}/team", data={"team": billing_id}, follow_redirects=True)
+    assert "in that team already" in _flash(again)
+    staff.post(f"/desk/tickets/{ref}/team", data={"team": "0"})
+    assert (make_ticket.get(ref).team_id, make_ticket.get(ref).assignee_id) == (
+        None,
+        admin_id,
+    )  # keeps its owner

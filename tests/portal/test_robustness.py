@@ -232,6 +232,15 @@ BAD_INPUT = [
     *(Bad(STAFF, "POST", f"/desk/views/{view}/delete", status=404) for view in ("abc", "-1", "9" * 30)),
     Bad(STAFF, "POST", "/desk/presence", {"state": "asleep"}, 200, "Choose available or away."),
     *(
+        Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/team", {"team": team}, 200, says)
+        for team, says in (
+            ("abc", "Team:"),
+            ("9" * 30, "Pick a team."),
+            ("999999", "Pick a team."),
+            ("-1", "Pick a team."),
+        )
+    ),
+    *(
         Bad(STAFF, "GET", f"/desk/?{query}", status=200)
         for query in ("team=abc&tag=%3Cscript%3E", "team=" + "9" * 30, "tag=" + "x" * 10_000, "team=-1")
     ),
@@ -249,7 +258,12 @@ BAD_INPUT = [
     Bad(ADMIN, "POST", "/admin/teams/{team_id}", {"name": ""}, 200, "Name the team."),
     *(
         Bad(ADMIN, "POST", "/admin/teams/{team_id}/members", {"user_id": user}, 200, says)
-        for user, says in (("{b_id}", NOT_STAFF), ("abc", NOT_STAFF), ("{staff_id}", "already"))
+        for user, says in (
+            ("{b_id}", NOT_STAFF),
+            ("abc", NOT_STAFF),
+            ("9" * 30, NOT_STAFF),
+            ("{staff_id}", "already"),
+        )
     ),
     *(
         Bad(ADMIN, "POST", "/admin/teams/rules", fields, 200, says)
@@ -258,6 +272,7 @@ BAD_INPUT = [
             ({"team_id": "{team_id}", "intents": "Bad Intent"}, "Not an intent name"),
             ({"team_id": "{team_id}", "priorities": "P9"}, "is not a valid choice"),
             ({"team_id": "999999", "intents": "x"}, "Pick a team."),
+            ({"team_id": "9" * 30, "intents": "x"}, "Pick a team."),
         )
     ),
     Bad(ADMIN, "POST", "/admin/teams/rules/abc/delete", status=404),
