@@ -229,3 +229,21 @@ def test_two_tickets_routed_at_once_never_put_a_member_over_the_cap(pg_app, monk
         teams = db.session.scalars(select(Ticket.team_id)).all()
     assert sorted(owners, key=lambda owner: owner is None) == [stella_id, None]  # one each, in any order
     assert set(teams) == {team_id}
+
+
+def test_a_ticket_escalated_mid_run_whose_run_then_fails_is_still_routed(desk):
+    from worker.agent.runs import hand_to_person
+
+    with desk.app_context():
+        ticket = Ticket(customer_id=user_id("customer@example.com"), subject="Refund", body="Refund please",
+                        status="processing", intent="get_refund")  # fmt: skip
+        db.session.add(ticket)
+        db.session.flush()
+        run = AgentRun(ticket_id=ticket.id, status="running")
+        db.session.add(run)
+        mark_escalated(ticket.id, "refund held", utcnow())  # mid-run: not routed yet
+        assert ticket.status == "escalated" and ticket.team_id is None
+        run.status = "failed"
+        hand_to_person(ticket.id, "the assistant failed: Boom", "Boom", utcnow())
+        db.session.commit()
+        assert (ticket.team.name, ticket.assignee.name) == ("Billing", "Bea Billing")

@@ -279,6 +279,8 @@ def hand_to_person(ticket_id: int, reason: str, detail: str, now: datetime) -> N
     """Escalate the ticket with an internal system note saying why (in the caller's transaction)."""
     ticket = _locked_ticket(ticket_id)
     mark_escalated(ticket_id, reason, now)  # keeps an earlier reason if a person already has it
+    if ticket.team_id is None:
+        routing.route(ticket)  # a tool escalated it earlier in the run that has now failed
     note = (
         f"The assistant could not finish this ticket ({detail}). It has been handed to the support "
         "team; please take it over. Any action the assistant already took is in the action log."
