@@ -120,6 +120,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "METRICS_TOKEN": _env("METRICS_TOKEN"),
         # The desk queue reloads its counts and list this often (seconds).
         "DESK_REFRESH_SECONDS": _float("DESK_REFRESH_SECONDS", 30.0),
+        # Auto-assignment passes over a team member holding this many open tickets (a team may set its own).
+        "DESK_MAX_OPEN_PER_PERSON": _int("DESK_MAX_OPEN_PER_PERSON", 15),
+        # Metrics: an agent answer with no reply from the customer for this many days counts as
+        # "assumed resolved", shown apart from the resolutions customers confirmed.
+        "METRICS_ASSUMED_RESOLVED_DAYS": _int("METRICS_ASSUMED_RESOLVED_DAYS", 7),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
         # Requests larger than this get the friendly 413 page (a ticket body is at most 5,000 characters).
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),

@@ -30,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -186,6 +187,8 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the account was closed and its personal data anonymised (portal/services/privacy.py).
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff: available for auto-assignment, or away (portal/routing.py skips them).
+    available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
     addresses: Mapped[list[UserAddress]] = relationship(
@@ -370,6 +373,9 @@ class Ticket(db.Model):
     form_token: Mapped[str | None] = mapped_column(String(64))
     # When the customer last opened the ticket's page: staff replies after it are "unread".
     customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The team whose queue the ticket is in (portal/routing.py), and the ticket a duplicate was merged into.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
 
     customer: Mapped[User] = relationship(foreign_keys=[customer_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -380,6 +386,9 @@ class Ticket(db.Model):
     runs: Mapped[list[AgentRun]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="AgentRun.id"
     )
+    team: Mapped[Team | None] = relationship()
+    merged_into: Mapped[Ticket | None] = relationship(remote_side="Ticket.id")
+    tags: Mapped[list[Tag]] = relationship(secondary="ticket_tags", order_by="Tag.name")
 
     def __repr__(self) -> str:
         return f"<Ticket {self.reference} {self.status}>"
@@ -407,6 +416,83 @@ class Message(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()
+
+
+class Team(db.Model):
+    """A group of staff with its own queue (billing, shipping, general); routing rules send tickets here."""
+
+    __tablename__ = "teams"
+    __table_args__ = (
+        # At most one default team: where a ticket goes when no rule matches (partial index, both engines).
+        Index("uq_teams_default", "is_default", unique=True, sqlite_where=text("is_default"),
+              postgresql_where=text("is_default")),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Open tickets one member may hold before auto-assignment passes them by (None: DESK_MAX_OPEN_PER_PERSON).
+    max_open_per_person: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[User]] = relationship(secondary="team_members", order_by="User.name")
+
+
+class TeamMember(db.Model):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class RoutingRule(db.Model):
+    """Tickets whose intent and priority match go to `team`; the lowest position that matches wins.
+
+    An empty list matches anything, so a rule may name intents only, priorities only, or both.
+    """
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    intents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priorities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    team: Mapped[Team] = relationship()
+
+
+class Tag(db.Model):
+    """A label staff put on tickets ("vip", "carrier-delay"); lower-case, shared by everyone."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class TicketTag(db.Model):
+    __tablename__ = "ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SavedView(db.Model):
+    """A staff member's named set of queue filters (personal), listed on the desk."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_views_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    filters: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # QueueFilters.args()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AgentRun(db.Model):
@@ -742,8 +828,14 @@ __all__ = [
     "Replacement",
     "Role",
     "RunStatus",
+    "RoutingRule",
+    "SavedView",
+    "Tag",
+    "Team",
+    "TeamMember",
     "Ticket",
     "TicketStatus",
+    "TicketTag",
     "User",
     "utcnow",
 ]

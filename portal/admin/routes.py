@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal import metrics, queue, sla
 from portal.accounts import AccountError, create_user, new_account_transaction
 from portal.accounts import set_active as set_user_active
-from portal.admin import bp, charts
+from portal.admin import bp, charts, desk_metrics
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.config import policy_limits
 from portal.desk import canned_routes, drafts
@@ -49,6 +49,7 @@ def metrics_page():
         chart=charts.stacked_by_day(data.by_day),
         breaches=sla.breaches(data.since, utcnow()),
         drafts=drafts.stats(data.since),
+        desk=desk_metrics.desk_for(request.args, data.since),
     )
 
 

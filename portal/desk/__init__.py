@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
-from portal.desk import canned_routes, customer_routes, routes  # noqa: E402,F401
+from portal.desk import canned_routes, customer_routes, routes, workplace_routes  # noqa: E402,F401

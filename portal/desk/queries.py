@@ -6,10 +6,22 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
-from portal.models import AgentRun, Priority, Refund, RefundStatus, Role, Ticket, TicketStatus, User
+from portal.models import (
+    AgentRun,
+    Priority,
+    Refund,
+    RefundStatus,
+    Role,
+    Tag,
+    Team,
+    Ticket,
+    TicketStatus,
+    TicketTag,
+    User,
+)
 
 STATUS_CHOICES = (
     "escalated",
@@ -32,6 +44,8 @@ class QueueFilters:
     assignee: str = ""  # "" any | "mine" | "unassigned" | a staff user id
     reason: str = ""
     sort: str = "sla"
+    tag: str = ""  # a tag name (portal.desk.workplace.tag_name)
+    team: str = ""  # "" any | "none" | a team id
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
@@ -46,12 +60,18 @@ class QueueFilters:
             assignee=assignee if assignee in ("mine", "unassigned") or _is_id(assignee) else "",
             reason=args.get("reason", "")[:200],
             sort=sort if sort in SORTS else "sla",
+            tag=args.get("tag", "")[:40],
+            team=_team_arg(args.get("team", "")),
         )
 
     def args(self, **changes) -> dict[str, str]:
         """Query-string arguments for links that keep the other filters."""
         values = {**asdict(self), **changes}
         return {key: value for key, value in values.items() if value}
+
+
+def _team_arg(value: str) -> str:
+    return value if value == "none" or _is_id(value) else ""
 
 
 def _is_id(value: str) -> bool:
@@ -67,8 +87,9 @@ def page_number(args) -> int:
 def queue_query(filters: QueueFilters, user_id: int) -> Select:
     """The queue's tickets with customer, assignee and order loaded in the same query."""
     query = select(Ticket).options(
-        joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.order)
-    )
+        joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.order),
+        joinedload(Ticket.team), selectinload(Ticket.tags),
+    )  # fmt: skip
     if filters.status == "open":
         query = query.where(Ticket.status != TicketStatus.RESOLVED.value)
     elif filters.status == "with_agent":
@@ -80,7 +101,23 @@ def queue_query(filters: QueueFilters, user_id: int) -> Select:
     query = _assignee_filter(query, filters.assignee, user_id)
     if filters.reason:
         query = query.where(Ticket.escalation_reason == filters.reason)
+    query = _team_and_tag_filter(query, filters)
     return query.order_by(*_ordering(filters.sort))
+
+
+def _team_and_tag_filter(query: Select, filters: QueueFilters) -> Select:
+    if filters.team == "none":
+        query = query.where(Ticket.team_id.is_(None))
+    elif filters.team:
+        query = query.where(Ticket.team_id == int(filters.team))
+    if filters.tag:  # EXISTS on the (ticket, tag) primary key: no duplicate rows, no DISTINCT
+        tagged = (
+            select(TicketTag.ticket_id)
+            .join(Tag)
+            .where(TicketTag.ticket_id == Ticket.id, Tag.name == filters.tag)
+        )
+        query = query.where(tagged.exists())
+    return query
 
 
 def _assignee_filter(query: Select, assignee: str, user_id: int) -> Select:
@@ -170,3 +207,12 @@ def overdue(ticket: Ticket, now: datetime) -> bool:
         and ticket.sla_due_at is not None
         and ticket.sla_due_at < now
     )
+
+
+def teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def tag_names(limit: int = 200) -> list[str]:
+    """Tags in use, for the queue's filter."""
+    return list(db.session.scalars(select(Tag.name).order_by(Tag.name).limit(limit)))

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from portal import sla
+from portal import routing, sla
 from portal.extensions import db
 from portal.mailer.order_mail import send_address_changed
 from portal.models import (
@@ -198,6 +198,7 @@ def mark_escalated(ticket_id: int | None, reason: str, now: datetime) -> None:
     if ticket.sla_due_at is None:
         ticket.sla_due_at = response_due(now, ticket.priority)
     sla.start_resolution_clock(ticket, now)
+    routing.route(ticket)  # the team's queue, and a member if one is free
 
 
 def _payout(order: Order, kind: str, amount, currency: str, key: str) -> str:

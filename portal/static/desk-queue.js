@@ -1,7 +1,7 @@
 /* The desk queue refreshes itself: every data-refresh-ms it fetches the same URL (filters, sort and
-   page kept) and swaps in the freshly rendered counts and list. It waits while the tab is hidden or
-   while the filter form has focus, so nobody loses what they were choosing. The server renders and
-   escapes everything; nothing here builds HTML. */
+   page kept) and swaps in the freshly rendered counts and list. It waits while the tab is hidden,
+   while the filter or bulk form has focus, or while a ticket is ticked for a bulk change, so nobody
+   loses what they were choosing. The server renders and escapes everything; nothing here builds HTML. */
 (function () {
   "use strict";
   var live = document.getElementById("queue-live");
@@ -11,7 +11,10 @@
 
   function busy() {
     var form = document.getElementById("queue-filters");
-    return document.hidden || (form !== null && form.contains(document.activeElement));
+    var bulk = document.getElementById("bulk-form");
+    var picked = document.querySelector("input[form=bulk-form]:checked") !== null;  // ticks survive
+    return document.hidden || picked || (form !== null && form.contains(document.activeElement)) ||
+      (bulk !== null && bulk.contains(document.activeElement));
   }
 
   function refresh() {

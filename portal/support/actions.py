@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import sla, webhooks
+from portal import routing, sla, webhooks
 from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
@@ -135,6 +135,7 @@ def _to_the_desk(ticket: Ticket, comment: str, reason: str, handover: str, tool:
     ticket.escalated_at, ticket.resolved_at = now, None
     ticket.sla_due_at = response_due(now, ticket.priority)
     sla.start_resolution_clock(ticket, now)
+    routing.route(ticket)  # before the alert: it goes to the member who got the ticket
     notify("escalated", ticket, by="customer")
     request_draft(ticket)
     _log(ticket, tool, comment[:500] or reason)

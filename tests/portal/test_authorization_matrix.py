@@ -25,6 +25,9 @@ from portal.models import (
     Order,
     Refund,
     Role,
+    RoutingRule,
+    SavedView,
+    Team,
     Ticket,
     User,
     UserAddress,
@@ -239,6 +242,55 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/desk/customers/{victim_id}/close", staff(302)),  # unconfirmed: back with a message
         Case("/desk/customers/{staff_id}/close", expect(), {"close_confirm": "y"}),
     ],
+    # Tags, merges, bulk changes, saved views and availability (portal/desk/workplace_routes.py).
+    ("desk.presence", "POST"): [Case("/desk/presence", staff(302), {"state": "available"})],
+    ("desk.add_tag", "POST"): [
+        Case("/desk/tickets/{b_ticket}/tags", staff(302), {"name": "matrix"}),
+        Case("/desk/tickets/T-NOPE/tags", expect(), {"name": "matrix"}),
+    ],
+    ("desk.remove_tag", "POST"): [
+        Case("/desk/tickets/{b_ticket}/tags/remove", staff(302), {"name": "matrix"}),
+        Case("/desk/tickets/T-NOPE/tags/remove", expect(), {"name": "matrix"}),
+    ],
+    ("desk.move_team", "POST"): [
+        Case("/desk/tickets/{b_ticket}/team", staff(302), {"team": "0"}),  # no team: it has none already
+        Case("/desk/tickets/T-NOPE/team", expect(), {"team": "0"}),
+    ],
+    ("desk.merge", "POST"): [
+        # B's ticket into A's: refused (another customer), so the World stays as it is.
+        Case("/desk/tickets/{b_ticket}/merge", staff(302), {"target": "{a_ticket}"}),
+        Case("/desk/tickets/T-NOPE/merge", expect(), {"target": "{a_ticket}"}),
+    ],
+    ("desk.bulk", "POST"): [Case("/desk/bulk", staff(302), {"action": "resolve"})],  # nothing ticked
+    ("desk.save_view", "POST"): [Case("/desk/views", staff(302), {"name": "Matrix", "query": "status=all"})],
+    ("desk.delete_view", "POST"): [
+        Case("/desk/views/{view_id}/delete", expect(staff=302)),  # staff's own; the admin's is another
+        Case("/desk/views/999999/delete", expect()),
+    ],
+    ("admin.teams", "GET"): [Case("/admin/teams", admin())],
+    ("admin.teams", "POST"): [Case("/admin/teams", admin(400), {"name": ""})],
+    ("admin.edit_team", "POST"): [
+        Case("/admin/teams/{team_id}", admin(302), {"name": "Matrix team"}),
+        Case("/admin/teams/999999", expect(), {"name": "Nope"}),
+    ],
+    ("admin.add_team_member", "POST"): [
+        Case("/admin/teams/{team_id}/members", admin(302), {"user_id": "{staff_id}"}),
+        Case("/admin/teams/999999/members", expect(), {"user_id": "{staff_id}"}),
+    ],
+    ("admin.remove_team_member", "POST"): [
+        Case("/admin/teams/{team_id}/members/{staff_id}/remove", admin(302)),
+        Case("/admin/teams/{team_id}/members/999999/remove", expect()),
+    ],
+    ("admin.add_routing_rule", "POST"): [
+        Case("/admin/teams/rules", admin(302), {"team_id": "{team_id}", "intents": "matrix_intent"})
+    ],
+    ("admin.delete_routing_rule", "POST"): [
+        Case("/admin/teams/rules/{rule_id}/delete", admin(302)),
+        Case("/admin/teams/rules/999999/delete", expect()),
+    ],
+    ("admin.desk_metrics_csv", "GET"): [
+        Case("/admin/metrics/desk.csv?from=2026-01-01&to=2026-01-31", admin())
+    ],
     ("admin.metrics", "GET"): [Case("/admin/", admin())],
     ("admin.users", "GET"): [Case("/admin/users", admin())],
     ("admin.users", "POST"): [Case("/admin/users", admin(400), {"email": "not-an-email"})],
@@ -368,6 +420,9 @@ class World:
     staff_spare_canned: int
     shared_canned: int
     shared_spare_canned: int
+    team_id: int
+    rule_id: int
+    view_id: int
 
     def fill(self, text: str) -> str:
         return text.format(**self.__dict__)
@@ -417,6 +472,13 @@ def build_world() -> World:
         CannedReply(title="Shared spare", body="Bye"),
     ]
     db.session.add_all([draft, *replies])
+    # A team with Stella in it, a rule no ticket of the World matches, and Stella's saved view.
+    team = Team(name="Matrix team", members=[db.session.get(User, users[STAFF])])
+    db.session.add(team)
+    db.session.flush()
+    rule = RoutingRule(team_id=team.id, intents=["matrix_intent"])
+    view = SavedView(user_id=users[STAFF], name="Stella's view", filters={"status": "all"})
+    db.session.add_all([rule, view])
     db.session.commit()
     return World(
         users,
@@ -434,6 +496,9 @@ def build_world() -> World:
         delivery.id,
         draft.id,
         *(reply.id for reply in replies),
+        team.id,
+        rule.id,
+        view.id,
     )
 
 

@@ -113,6 +113,7 @@ class Bad:
 
 
 NUL = "Text with NUL characters"
+TAG_RULE = "A tag is 1 to 40"
 NOT_STAFF = "Pick an active staff member."
 TICKET = {"subject": "Broken", "message": "It broke."}
 BAD_INPUT = [
@@ -229,6 +230,98 @@ BAD_INPUT = [
         "/admin/canned",
         {"title": "All", "body": "{{order_numbr}}"},
         says="Unknown placeholder",
+    ),
+    # Tags, merges, bulk changes, saved views, availability.
+    *(
+        Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/tags", {"name": name}, 200, says)
+        for name, says in (("!!!", TAG_RULE), ("", "Write a tag."), ("x" * 61, "longer than 60"))
+    ),
+    Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/tags/remove", {"name": "nope"}, 200, "does not have that"),
+    *(
+        Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/merge", {"target": target}, 200, says)
+        for target, says in (
+            ("", "Give the reference."),
+            ("x" * 17, "longer than 16"),
+            ("{a_ticket}", "same customer"),
+            ("{b_ticket}", "into itself"),
+            ("T-NOPE", "No ticket has that reference"),
+        )
+    ),
+    *(
+        Bad(STAFF, "POST", "/desk/bulk", {"action": "resolve", **fields}, 200, says)
+        for fields, says in (
+            ({}, "Select at least one ticket."),
+            ({"ticket": "abc"}, "could not be coerced"),
+            ({"ticket": "9" * 30}, "Not a ticket."),
+            ({"ticket": "-1"}, "Not a ticket."),
+            ({"ticket": "1", "action": "explode"}, "Not a valid choice"),
+            ({"ticket": "1", "action": "assign", "assignee": "{b_id}"}, NOT_STAFF),
+            ({"ticket": "1", "action": "assign", "assignee": "abc"}, "Nothing changed"),
+            ({"ticket": "1", "action": "tag", "tag": "!!"}, TAG_RULE),
+        )
+    ),
+    *(
+        Bad(STAFF, "POST", "/desk/views", fields, 200, says)
+        for fields, says in (
+            ({"name": " "}, "Name the view."),
+            ({"name": "x" * 61}, "longer than 60"),
+            ({"name": "ok", "query": "x" * 2001}, "longer than 2000"),
+        )
+    ),
+    *(Bad(STAFF, "POST", f"/desk/views/{view}/delete", status=404) for view in ("abc", "-1", "9" * 30)),
+    Bad(STAFF, "POST", "/desk/presence", {"state": "asleep"}, 200, "Choose available or away."),
+    *(
+        Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/team", {"team": team}, 200, says)
+        for team, says in (
+            ("abc", "Team:"),
+            ("9" * 30, "Pick a team."),
+            ("999999", "Pick a team."),
+            ("-1", "Pick a team."),
+        )
+    ),
+    *(
+        Bad(STAFF, "GET", f"/desk/?{query}", status=200)
+        for query in ("team=abc&tag=%3Cscript%3E", "team=" + "9" * 30, "tag=" + "x" * 10_000, "team=-1")
+    ),
+    # Admin: teams and rules.
+    *(
+        Bad(ADMIN, "POST", "/admin/teams", fields, 400, says)
+        for fields, says in (
+            ({"name": " "}, "Name the team."),
+            ({"name": "x" * 61}, "longer than 60"),
+            ({"name": "T", "max_open_per_person": "0"}, "between 1 and 1000"),
+            ({"name": "T", "max_open_per_person": "abc"}, "Not a valid integer"),
+            ({"name": "Matrix team"}, "exists already"),
+        )
+    ),
+    Bad(ADMIN, "POST", "/admin/teams/{team_id}", {"name": ""}, 200, "Name the team."),
+    *(
+        Bad(ADMIN, "POST", "/admin/teams/{team_id}/members", {"user_id": user}, 200, says)
+        for user, says in (
+            ("{b_id}", NOT_STAFF),
+            ("abc", NOT_STAFF),
+            ("9" * 30, NOT_STAFF),
+            ("{staff_id}", "already"),
+        )
+    ),
+    *(
+        Bad(ADMIN, "POST", "/admin/teams/rules", fields, 200, says)
+        for fields, says in (
+            ({"team_id": "{team_id}"}, "Name intents or tick priorities"),
+            ({"team_id": "{team_id}", "intents": "Bad Intent"}, "Not an intent name"),
+            ({"team_id": "{team_id}", "priorities": "P9"}, "is not a valid choice"),
+            ({"team_id": "999999", "intents": "x"}, "Pick a team."),
+            ({"team_id": "9" * 30, "intents": "x"}, "Pick a team."),
+        )
+    ),
+    Bad(ADMIN, "POST", "/admin/teams/rules/abc/delete", status=404),
+    Bad(ADMIN, "POST", "/admin/teams/{team_id}/members/abc/remove", status=404),
+    *(
+        Bad(ADMIN, "GET", path, status=200)
+        for path in (
+            "/admin/metrics/desk.csv?from=garbage&to=%C2%B2",
+            "/admin/?from=9999-99-99&to=2026-02-30",
+        )
     ),
     # Admin.
     *(Bad(ADMIN, "GET", f"/admin/?days={days}", status=200) for days in ("-5", "abc", "9" * 30)),

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from portal import notifications
+from portal import notifications, routing
 from portal.extensions import db
 from portal.models import (
     ActionDecision,
@@ -220,6 +220,8 @@ def _update_ticket(ticket: Ticket, claimed: Claim, output: AgentOutput, now: dat
         _escalate(ticket, claimed, output.escalation_reason or "needs a person", output.escalation_code, now)
     elif ticket.status == TicketStatus.PROCESSING.value and not _newer_run_waiting(ticket.id, claimed.run_id):
         ticket.status = TicketStatus.ANSWERED.value
+    if ticket.status == TicketStatus.ESCALATED.value and ticket.team_id is None:
+        routing.route(ticket)  # a tool escalated mid-run: routed now that the intent is stored
 
 
 def _newer_run_waiting(ticket_id: int, run_id: int) -> bool:
@@ -287,6 +289,8 @@ def hand_to_person(ticket_id: int, reason: str, detail: str, now: datetime) -> N
     """Escalate the ticket with an internal system note saying why (in the caller's transaction)."""
     ticket = _locked_ticket(ticket_id)
     mark_escalated(ticket_id, reason, now)  # keeps an earlier reason if a person already has it
+    if ticket.team_id is None:
+        routing.route(ticket)  # a tool escalated it earlier in the run that has now failed
     note = (
         f"The assistant could not finish this ticket ({detail}). It has been handed to the support "
         "team; please take it over. Any action the assistant already took is in the action log."
