@@ -45,6 +45,9 @@ GROUNDS: dict[tuple[str, str], Ground] = {
     ("refund", "order_cancelled"): _NO_REFUND,
     ("refund", "item_not_found"): Ground("refunds", _HOW_MUCH, 1),
     ("refund", "exceeds_remaining"): Ground("refunds", _HOW_MUCH, 2),
+    # An item refunded already (or held for review) from any ticket: never more than was paid for it.
+    ("refund", "item_already_refunded"): Ground("refunds", _HOW_MUCH, 2),
+    ("refund", "refund_pending_review"): Ground("refunds", _HOW_MUCH, 2),
     ("refund", "refund_limit_reached"): Ground(
         "refunds", "Limit: {{ refunds_per_period }} refunds in any {{ refund_period_days }} days"
     ),
