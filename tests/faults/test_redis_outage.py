@@ -195,7 +195,7 @@ def test_workers_register_again_when_redis_comes_back_empty(forgetful_app, forge
 
         _blip(forgetful_redis, 3)  # a restart without persistence: every key is gone
 
-        wait_for(lambda: _registered(forgetful_redis.url) == 1, timeout=20)  # `rq info` lists it again
+        wait_for(lambda: _registered(forgetful_redis.url) == 1, timeout=60)  # `rq info` lists it again
         _delayed_job_runs(forgetful_app, forgetful_redis.url, queue.EMAIL_QUEUE)
     finally:
         pool.stop()
