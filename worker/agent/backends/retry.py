@@ -6,6 +6,7 @@ that ignore the run's deadline; so both backends turn them off and retry here in
 waits are configurable and bounded by the run's deadline. What counts as a transport error differs
 by client (httpx for Mistral, the openai SDK's exceptions for OpenAI-compatible servers): an
 `ErrorKinds` names the exception types and how to classify them; `HTTPX_ERRORS` is the default.
+The loop itself is tenacity's (`call_with_retries`); this module only supplies its rules.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from worker.agent.backends.base import BackendError
 
@@ -93,23 +95,44 @@ def call_with_retries(
     sleep: Callable[[float], None] = time.sleep,
     errors: ErrorKinds = HTTPX_ERRORS,
 ) -> T:
-    """Call fn, retrying transient failures; raise BackendError(transient=...) when it gives up."""
-    attempt = 0
-    while True:
-        try:
-            return fn()
-        except errors.types as exc:
-            retryable, retry_after, what = errors.classify(exc)
-            if not retryable:
-                raise BackendError(f"model API refused the request: {what}", transient=False) from exc
-            attempt += 1
-            wait = policy.wait(attempt, retry_after)
-            if attempt > policy.max_retries or _past_deadline(policy, wait):
-                raise BackendError(f"model API unavailable after {attempt} attempt(s): {what}") from exc
-            logger.warning("model call failed (%s); retry %d in %.2fs", what, attempt, wait)
-            if on_retry is not None:
-                on_retry(attempt, what, wait)
-            sleep(wait)
+    """Call fn, retrying transient failures (tenacity); raise BackendError(transient=...) when it gives up.
+
+    Ours are only the rules tenacity asks for: which failures retry (`errors.classify`), how long to wait
+    (`policy.wait`, Retry-After first) and when to stop (max retries, or a wait that would pass the run's
+    deadline); the loop, the attempt count and the sleeping are tenacity's.
+    """
+
+    def wait(state: RetryCallState) -> float:
+        _retryable, retry_after, _what = errors.classify(state.outcome.exception())
+        return policy.wait(state.attempt_number, retry_after)
+
+    def stop(state: RetryCallState) -> bool:  # tenacity computes the wait first: the deadline sees it
+        return state.attempt_number > policy.max_retries or _past_deadline(policy, state.upcoming_sleep)
+
+    def before_sleep(state: RetryCallState) -> None:
+        what = errors.classify(state.outcome.exception())[2]
+        logger.warning(
+            "model call failed (%s); retry %d in %.2fs", what, state.attempt_number, state.upcoming_sleep
+        )
+        if on_retry is not None:
+            on_retry(state.attempt_number, what, state.upcoming_sleep)
+
+    retrying = Retrying(
+        retry=retry_if_exception(lambda exc: isinstance(exc, errors.types) and errors.classify(exc)[0]),
+        wait=wait,
+        stop=stop,
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(fn)
+    except errors.types as exc:
+        retryable, _retry_after, what = errors.classify(exc)
+        if not retryable:
+            raise BackendError(f"model API refused the request: {what}", transient=False) from exc
+        attempts = retrying.statistics.get("attempt_number", 1)
+        raise BackendError(f"model API unavailable after {attempts} attempt(s): {what}") from exc
 
 
 def _past_deadline(policy: RetryPolicy, wait: float) -> bool:
