@@ -14,7 +14,7 @@ import random
 import time
 from collections import defaultdict
 
-from bench import services
+from bench import services, stages
 from bench.sqlcount import StatementCounter
 from bench.stats import Skipped, summary, verdict
 from bench.workload import create_customers, ticket_text
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 TARGET_MS = 15.0
 NESTED = ("tools", "backend")
 WARMUP_TICKETS = 10
+PROCESS_TICKET = "worker.jobs.process_ticket"
 
 
 def run(args) -> dict:
@@ -39,30 +40,34 @@ def run(args) -> dict:
         app = services.make_app(url)
         with app.app_context():
             services.build_policy_index(url)
-            ticket_ids = open_tickets(app, count + WARMUP_TICKETS)
+            ticket_ids, received = open_tickets(app, count + WARMUP_TICKETS)
             from portal.extensions import db
 
             counter = StatementCounter(db.engine)
-            job_ms, sql = run_jobs(process_ticket, ticket_ids, counter)
+            meter = stages.StageMeter(counter, stages.backend_pids(db))
+            with stages.instrumented(meter):
+                job_ms, sql, jobs = run_jobs(app, process_ticket, ticket_ids, received, counter, meter)
             figures = collect(ticket_ids[WARMUP_TICKETS:], job_ms[WARMUP_TICKETS:])
             figures["sql_per_ticket"] = {
                 key: summary([s[key] for s in sql[WARMUP_TICKETS:]], 2) for key in sql[0]
             }
+            figures["stages"] = stages.summarize(meter.tickets[WARMUP_TICKETS:], jobs[WARMUP_TICKETS:])
 
             db.session.remove()
             db.engine.dispose()
     return figures
 
 
-def open_tickets(app, count: int) -> list[int]:
-    """Open `count` tickets for 50 customers (committed; their queued jobs are discarded)."""
+def open_tickets(app, count: int) -> tuple[list[int], dict[int, list]]:
+    """Open `count` tickets for 50 customers (committed); the email jobs each ticket's opening queued."""
     from portal.extensions import db
     from portal.models import Order, User
     from portal.tickets import open_ticket
 
     rng = random.Random(3)
     customers = create_customers(50)
-    ids = []
+    ids, received = [], {}
+    jobs = app.extensions["manual_queue"].jobs
     for number in range(count):
         customer = customers[number % len(customers)]
         subject, body, picked = ticket_text(rng, customer.orders)
@@ -70,22 +75,57 @@ def open_tickets(app, count: int) -> list[int]:
         order = db.session.query(Order).filter_by(number=picked).one() if picked else None
         ids.append(open_ticket(user, subject, body, order=order).id)
         db.session.commit()
-    app.extensions["manual_queue"].jobs.clear()  # this benchmark runs the agent jobs itself
-    return ids
+        # this benchmark runs the agent job itself; the email jobs run beside it, as the email worker would
+        received[ids[-1]] = [job for job in jobs if job[0] != PROCESS_TICKET]
+        jobs.clear()
+    return ids, received
 
 
 def run_jobs(
-    process_ticket, ticket_ids: list[int], counter: StatementCounter
-) -> tuple[list[float], list[dict]]:
-    """Run the job for every ticket, sequentially; each call's milliseconds and SQL (statements, commits)."""
-    timings, sql = [], []
+    app, process_ticket, ticket_ids: list[int], received: dict[int, list], counter, meter
+) -> tuple[list[float], list[dict], list[int]]:
+    """Run every ticket's jobs, sequentially: its received email, the agent job, the jobs that one queued.
+
+    Returns the agent job's milliseconds and SQL (statements, commits) and the number of jobs per ticket.
+    """
+    from portal.queue import DRAFT_REPLY
+
+    queued = app.extensions["manual_queue"].jobs
+    timings, sql, jobs = [], [], []
     for ticket_id in ticket_ids:
+        meter.next_ticket()
         with counter.counting():
-            started = time.perf_counter()
-            process_ticket(ticket_id)
-            timings.append((time.perf_counter() - started) * 1000.0)
-        sql.append({"statements": len(counter.statements), "commits": counter.commits, "ms": counter.sql_ms})
-    return timings, sql
+            with meter.stage("email:received"):
+                run_queued(app, received[ticket_id])
+            first, commits = len(counter.statements), counter.commits
+            with meter.stage("job"):
+                started = time.perf_counter()
+                process_ticket(ticket_id)
+                timings.append((time.perf_counter() - started) * 1000.0)
+            statements = counter.statements[first:]
+            sql.append(
+                {
+                    "statements": len(statements),
+                    "commits": counter.commits - commits,
+                    "ms": sum(ms for _sql, _params, ms in statements),
+                }
+            )
+            after = [job for job in queued if job[0] != DRAFT_REPLY]  # drafting is measured elsewhere
+            jobs.append(len(received[ticket_id]) + 1 + len(after))
+            queued.clear()
+            with meter.stage("email:after agent"):
+                run_queued(app, after)
+    meter.next_ticket()
+    return timings, sql, jobs
+
+
+def run_queued(app, jobs: list) -> None:
+    """Run queued jobs in this process, as an RQ worker would (each in its own app context)."""
+    from portal.queue import import_job
+
+    for path, args in jobs:
+        with app.app_context():
+            import_job(path)(*args)
 
 
 def collect(ticket_ids: list[int], job_ms: list[float]) -> dict:
@@ -164,9 +204,32 @@ def report(result: dict) -> list[str]:
     for name, s in sorted(steps.items(), key=lambda kv: -(kv[1].get("p50") or 0)):
         label = f"({name}, in decide)" if name in NESTED else name
         lines.append(f"  {label:30} p50 {s['p50']:8.3f} ms  p95 {s['p95']:8.3f} ms  (n={s['count']})")
+    lines += stage_lines(result.get("stages"))
     for key, words in (("job_ms_p50", "whole job"), ("agent_steps_ms_p50", "agent steps")):
         t = result["targets"][key]
         lines.append(
             f"target median {words} <= {t['target']} ms per ticket: {t['verdict']} ({t['value']} ms)"
+        )
+    return lines
+
+
+def stage_lines(table: dict | None) -> list[str]:
+    """The per-stage table: this process's CPU, Postgres CPU, statements and commits per ticket."""
+    if not table:
+        return []
+    jobs = table.get("jobs per ticket", {})
+    lines = [
+        f"jobs per ticket: mean {jobs.get('mean')} (agent job + email jobs)",
+        "stage                 CPU p50 (mean) ms  Postgres CPU mean ms  statements p50 (mean)  commits p50",
+    ]
+    for name in (*stages.STAGES, "total"):
+        row = table.get(name)
+        if not row:
+            continue
+        lines.append(
+            f"  {name:20} {row['cpu_ms']['p50']:7.2f} ({row['cpu_ms']['mean']:6.2f})"
+            f"   {row['pg_cpu_ms']['mean']:8.2f}"
+            f"   {row['statements']['p50']:10.0f} ({row['statements']['mean']:5.1f})"
+            f"   {row['commits']['p50']:6.0f}"
         )
     return lines

@@ -339,6 +339,16 @@ class Ticket(db.Model):
         # without these, Postgres sorts every ticket per page (255 ms at 100k tickets; docs/performance.md).
         Index("ix_tickets_created", "created_at", "id"),
         Index("ix_tickets_sla_due", "sla_due_at"),
+        # "Open" filtered by priority, sorted by SLA, and its pagination count (a sequential scan of every
+        # ticket without it): only unresolved tickets are indexed, so it stays small as resolved ones pile up.
+        Index(
+            "ix_tickets_open_priority_sla",
+            "priority",
+            "sla_due_at",
+            "id",
+            sqlite_where=text("status <> 'resolved'"),
+            postgresql_where=text("status <> 'resolved'"),
+        ),
         # The new-ticket form's one-time token: the same form sent twice finds the ticket it opened.
         UniqueConstraint("customer_id", "form_token", name="uq_tickets_customer_form_token"),
     )

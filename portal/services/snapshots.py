@@ -117,15 +117,14 @@ def order_snapshot_without(order: Order, refund: Refund) -> OrderSnapshot:
 
 
 def customer_order_snapshots(customer_id: int) -> tuple[OrderSnapshot, ...]:
-    """All the customer's orders as snapshots, newest first, in five queries whatever their number."""
+    """All the customer's orders as snapshots, newest first, in four queries whatever their number."""
     orders = db.session.scalars(
         select(Order)
         .where(Order.customer_id == customer_id)
         .options(selectinload(Order.items))
         .order_by(Order.placed_at.desc())
     ).all()
-    refunded = _refunds_by_order(customer_id, RefundStatus.ISSUED.value)
-    held = _refunds_by_order(customer_id, RefundStatus.HELD.value)
+    refunded, held = _refunds_by_order(customer_id)
     replaced = dict(
         db.session.execute(
             select(Replacement.order_id, func.count())
@@ -144,13 +143,18 @@ def customer_order_snapshots(customer_id: int) -> tuple[OrderSnapshot, ...]:
     )
 
 
-def _refunds_by_order(customer_id: int, status: str) -> dict[int, Decimal]:
+def _refunds_by_order(customer_id: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """(issued, held) refund totals per order id, in one query."""
+    statuses = (RefundStatus.ISSUED.value, RefundStatus.HELD.value)
     query = (
-        select(Refund.order_id, func.sum(Refund.amount))
-        .where(Refund.customer_id == customer_id, Refund.status == status)
-        .group_by(Refund.order_id)
+        select(Refund.order_id, Refund.status, func.sum(Refund.amount))
+        .where(Refund.customer_id == customer_id, Refund.status.in_(statuses))
+        .group_by(Refund.order_id, Refund.status)
     )
-    return dict(db.session.execute(query).all())
+    totals: dict[str, dict[int, Decimal]] = {status: {} for status in statuses}
+    for order_id, status, amount in db.session.execute(query):
+        totals[status][order_id] = amount
+    return totals[RefundStatus.ISSUED.value], totals[RefundStatus.HELD.value]
 
 
 def customer_history(customer_id: int, limits: PolicyLimits, now: datetime) -> CustomerHistory:

@@ -386,3 +386,34 @@ def test_loading_a_ticket_costs_the_same_queries_for_many_orders(any_app):
     few, many = statements_for(2, "few@example.com"), statements_for(12, "many@example.com")
     assert (few[1], many[1]) == (2, 12)
     assert few[0] == many[0]
+
+
+def test_job_reads_and_writes_each_row_once(any_app):
+    """The job's round trips: the conversation read once, the ticket written once per transaction,
+    customer and order joined to the ticket, the claimed run not read back, refunds in one query."""
+    from sqlalchemy import event
+
+    ticket_id = new_ticket(any_app, "How long does shipping take to Canada?", picked="A1001")
+    seen: list[str] = []
+    listener = lambda *args: seen.append(" ".join(args[2].split()))  # noqa: E731 - (conn, cursor, statement)
+    with any_app.app_context():
+        event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert drain_agent(any_app) == 1
+    finally:
+        with any_app.app_context():
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+    def count(prefix: str) -> int:
+        return sum(statement.startswith(prefix) for statement in seen)
+
+    assert count("SELECT messages.") == 1  # load_ticket's; storing the reply does not load the thread
+    assert count("UPDATE tickets ") == 2  # claim (processing) and save (triage, status, first response)
+    assert count("SELECT users.id, users.email") == 0  # the customer is joined to the ticket
+    # and so is the ticket's order
+    assert not [s for s in seen if s.startswith("SELECT orders.") and "WHERE orders.id =" in s]
+    assert count("SELECT agent_runs.id, agent_runs.ticket_id") == 1  # the latest active run, not a refresh
+    assert count("SELECT refunds.") == 1
+    with any_app.app_context():
+        assert db.session.get(Ticket, ticket_id).status == "answered"
+        assert len(agent_messages(ticket_id)) == 1

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from portal import notifications, routing
 from portal.extensions import db
@@ -56,7 +57,10 @@ def claim(ticket_id: int, job_id: str | None = None, now: datetime | None = None
     """Take the ticket's latest queued run (creating one for an open ticket without any); None if busy."""
     now = now or utcnow()
     with write_transaction():
-        ticket = db.session.get(Ticket, ticket_id)
+        # The customer and the order come with the ticket: load_ticket reads them (one statement, not 3).
+        ticket = db.session.get(
+            Ticket, ticket_id, options=[joinedload(Ticket.customer), joinedload(Ticket.order)]
+        )
         if ticket is None:
             logger.warning("ticket %s: not found, nothing to do", ticket_id)
             return None
@@ -64,14 +68,15 @@ def claim(ticket_id: int, job_id: str | None = None, now: datetime | None = None
             _skip_queued(ticket, now)
             return None
         run = _latest_active_run(ticket_id) or _new_run_if_open(ticket)
-        if run is None or not _compare_and_set_running(run, job_id, now):
+        attempt = _compare_and_set_running(run, job_id, now) if run is not None else None
+        if attempt is None:
             return None
-        _supersede_older(ticket_id, run.id, now)
+        run_id = run.id  # read before COMMIT: the row expires there, and reading it after costs a SELECT
+        _supersede_older(ticket_id, run_id, now)
         ticket.status = TicketStatus.PROCESSING.value
         snapshot = load_ticket(ticket_id)
-        attempt = run.attempts
-    logger.info("ticket %s: run %s claimed (attempt %s, job %s)", ticket_id, run.id, attempt, job_id)
-    return Claim(run.id, attempt, ticket_id, snapshot)
+    logger.info("ticket %s: run %s claimed (attempt %s, job %s)", ticket_id, run_id, attempt, job_id)
+    return Claim(run_id, attempt, ticket_id, snapshot)
 
 
 def _skip_queued(ticket: Ticket, now: datetime) -> None:
@@ -104,7 +109,8 @@ def _new_run_if_open(ticket: Ticket) -> AgentRun | None:
     return run
 
 
-def _compare_and_set_running(run: AgentRun, job_id: str | None, now: datetime) -> bool:
+def _compare_and_set_running(run: AgentRun, job_id: str | None, now: datetime) -> int | None:
+    """queued → running (or our own job's retry); the new attempt number, None if another job has it."""
     claimable = AgentRun.status == RunStatus.QUEUED.value
     if job_id is not None:
         # RQ's retry of this same job: the attempt before could not put the run back (the database went
@@ -112,17 +118,16 @@ def _compare_and_set_running(run: AgentRun, job_id: str | None, now: datetime) -
         # our job id. Nobody else holds it: take it again instead of waiting for the stale-run sweep.
         ours = and_(AgentRun.status == RunStatus.RUNNING.value, AgentRun.job_id == job_id)
         claimable = or_(claimable, ours)
-    result = db.session.execute(
+    attempt = db.session.execute(
         update(AgentRun)
         .where(AgentRun.id == run.id, claimable)
         .values(status=RunStatus.RUNNING.value, started_at=now, attempts=AgentRun.attempts + 1, job_id=job_id)
+        .returning(AgentRun.attempts)  # the new attempt number without reading the row again
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).scalar_one_or_none()
+    if attempt is None:
         logger.info("ticket %s: run %s is already being processed", run.ticket_id, run.id)
-        return False
-    db.session.refresh(run)
-    return True
+    return attempt
 
 
 def _supersede_older(ticket_id: int, run_id: int, now: datetime) -> None:
@@ -164,9 +169,17 @@ def save(claimed: Claim, output: AgentOutput, *, duration_ms: float, now: dateti
             )
             return False
         ticket = _locked_ticket(claimed.ticket_id)
+        # Asked before anything changes, so no flush runs ahead of it: the ticket is written once.
+        newer_waiting = (
+            not output.escalate
+            and ticket.status == TicketStatus.PROCESSING.value
+            and _newer_run_waiting(ticket.id, claimed.run_id)
+        )
         message = _reply_message(claimed, output)
-        ticket.messages.append(message)
-        _update_ticket(ticket, claimed, output, now)
+        message.ticket = ticket  # not ticket.messages.append: that would load the whole conversation
+        db.session.add(message)
+        _update_ticket(ticket, claimed, output, now, newer_waiting=newer_waiting)
+        db.session.flush()  # the message id names its notifications (dedupe keys)
         _notify(ticket, message, output)
         if ticket.status == TicketStatus.ESCALATED.value:  # claim() skips escalated tickets: new this run
             request_draft(ticket)
@@ -174,7 +187,13 @@ def save(claimed: Claim, output: AgentOutput, *, duration_ms: float, now: dateti
 
 
 def _locked_ticket(ticket_id: int) -> Ticket:
-    query = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    # The customer is joined (notifications read it) but only the ticket row is locked.
+    query = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(joinedload(Ticket.customer))
+        .with_for_update(of=Ticket)
+    )
     return db.session.scalars(query.execution_options(populate_existing=True)).one()
 
 
@@ -204,7 +223,9 @@ def _reply_message(claimed: Claim, output: AgentOutput) -> Message:
     )
 
 
-def _update_ticket(ticket: Ticket, claimed: Claim, output: AgentOutput, now: datetime) -> None:
+def _update_ticket(
+    ticket: Ticket, claimed: Claim, output: AgentOutput, now: datetime, *, newer_waiting: bool
+) -> None:
     triage = output.triage
     ticket.intent, ticket.sentiment, ticket.confidence = (
         triage.intent[:40],
@@ -218,7 +239,7 @@ def _update_ticket(ticket: Ticket, claimed: Claim, output: AgentOutput, now: dat
         ticket.first_response_at = now
     if output.escalate and ticket.status != TicketStatus.ESCALATED.value:
         _escalate(ticket, claimed, output.escalation_reason or "needs a person", output.escalation_code, now)
-    elif ticket.status == TicketStatus.PROCESSING.value and not _newer_run_waiting(ticket.id, claimed.run_id):
+    elif ticket.status == TicketStatus.PROCESSING.value and not newer_waiting:
         ticket.status = TicketStatus.ANSWERED.value
     if ticket.status == TicketStatus.ESCALATED.value and ticket.team_id is None:
         routing.route(ticket)  # a tool escalated mid-run: routed now that the intent is stored
