@@ -1,7 +1,7 @@
 """open tickets by priority and SLA: a partial index for the desk queue's filter and its count
 
 Revision ID: c15a0000000a
-Revises: c13b00000006
+Revises: c13c00000008
 Create Date: 2026-12-04 02:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c15a0000000a'
-down_revision = 'c13b00000006'
+down_revision = 'c13c00000008'
 branch_labels = None
 depends_on = None
 
