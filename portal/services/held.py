@@ -87,11 +87,14 @@ def _recheck(refund: Refund, order: Order, now: datetime):
         order_snapshot_without(order, refund),  # its own reservation must not block it
         customer_id=refund.customer_id,
         order_number=order.number,
-        history=customer_history(refund.customer_id, limits, now),
+        # The limit as it stood when the refund was held: it has kept its place since, so refunds made
+        # after it never block it, and it does not count against itself.
+        history=customer_history(refund.customer_id, limits, refund.created_at, without=refund.id),
         limits=limits,
         now=now,
         item_names=list(refund.items or []),
         staff_approved=True,
+        limit_at=refund.created_at,
     )
     if isinstance(result, Decision) and result.amount != refund.amount:
         # The order changed since the hold (e.g. another partial refund): staff must look again.
