@@ -606,7 +606,10 @@ class Refund(db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text)  # staff only, never shown to the customer
+    # A rejection's reason (a key of tools.messages.REJECTION_REASONS) and note, both read by the customer.
+    decision_reason: Mapped[str | None] = mapped_column(String(40))
+    customer_note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="refunds")
     lines: Mapped[list[RefundItem]] = relationship(

@@ -51,9 +51,25 @@ def refund_waiting(number: str, amount: Decimal, currency: str) -> str:
     )
 
 
-def refund_rejected(number: str) -> str:
-    """A held refund that staff turned down."""
-    return f"Your refund request for order {number} was reviewed by our staff and was not approved."
+# Why staff turned a held refund down, as the customer reads it (the desk offers exactly these).
+REJECTION_REASONS = {
+    "outside_policy": "The request is outside our refund policy.",
+    "item_not_returned": "We have not received the item back yet.",
+    "fault_not_confirmed": "We could not confirm the damage or fault described.",
+    "already_compensated": "You have already been compensated for this order in another way.",
+    "replacement_instead": "We are sending you a replacement instead.",
+    "suspected_misuse": "We could not verify the request; please contact us if you think this is a mistake.",
+}
+
+
+def refund_rejected(number: str, reason: str | None = None, note: str = "") -> str:
+    """A held refund that staff turned down, with the reason in plain words and an optional note."""
+    parts = [f"Your refund request for order {number} was reviewed by our staff and was not approved."]
+    if reason in REJECTION_REASONS:
+        parts.append(REJECTION_REASONS[reason])
+    if note.strip():
+        parts.append(note.strip())
+    return " ".join(parts)
 
 
 def cancelled(number: str, amount: Decimal, currency: str, method: str) -> str:

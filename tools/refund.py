@@ -62,6 +62,7 @@ def refund(
     item_names: Sequence[str] = (),
     reason: str = "",
     staff_approved: bool = False,
+    limit_at: datetime | None = None,
 ) -> ToolResult:
     """Refund a delivered order (or some of its items) to the customer's original payment method.
 
@@ -76,7 +77,9 @@ def refund(
 
     Implementation: the service layer supplies the order snapshot (None when the customer owns no
     such order), the customer from the ticket, the refund history, limits and now. staff_approved
-    skips only the approval threshold (a staff member approved a held refund).
+    skips only the approval threshold (a staff member approved a held refund). limit_at is the moment
+    the refund took its place in the limit (a held refund being approved: when it was held); the limit
+    counts the refunds in the period before that moment, so refunds made after it never block it.
     """
     if not owned(order, customer_id):
         return order_not_found("refund", order_number, POLICY)
@@ -84,7 +87,7 @@ def refund(
     if refusal is None:
         amount, refusal = _amount(order, item_names)
     if refusal is None:
-        refusal = _refund_limit(order, history, limits, now)
+        refusal = _refund_limit(order, history, limits, now, limit_at)
     if refusal is not None:
         return refusal
     names = [item.name for item in pick_items(order, item_names)[0]]
@@ -185,10 +188,16 @@ def refund_lines(order: OrderSnapshot, item_names: Sequence[str]) -> list[dict[s
 
 
 def _refund_limit(
-    order: OrderSnapshot, history: CustomerHistory, limits: PolicyLimits, now: datetime
+    order: OrderSnapshot,
+    history: CustomerHistory,
+    limits: PolicyLimits,
+    now: datetime,
+    limit_at: datetime | None,
 ) -> Refusal | None:
-    since = now - timedelta(days=limits.refund_period_days)
-    if history.refunds_since(since) < limits.refunds_per_period:
+    # A new request counts every place taken so far (even one stamped a moment after `now` by a request
+    # that got the customer's lock first); a held refund being approved only those taken before it.
+    since = (limit_at or now) - timedelta(days=limits.refund_period_days)
+    if history.refunds_since(since, until=limit_at) < limits.refunds_per_period:
         return None
     text = (
         f"You've already received {limits.refunds_per_period} refunds in the last "

@@ -99,14 +99,15 @@ class OrderSnapshot:
 
 @dataclass(frozen=True)
 class CustomerHistory:
-    """The customer's issued refunds, as timestamps (at least those inside the limit period)."""
+    """The customer's refunds that hold a place in the limit, as the moments they took it (issued ones,
+    and held ones from the moment they were held; rejected ones gave their place back)."""
 
     customer_id: int
     refund_times: tuple[datetime, ...] = ()
 
-    def refunds_since(self, since: datetime) -> int:
-        """How many refunds were issued after `since`."""
-        return sum(1 for issued_at in self.refund_times if issued_at > since)
+    def refunds_since(self, since: datetime, until: datetime | None = None) -> int:
+        """How many refunds took their place after `since` (and not after `until`, when given)."""
+        return sum(1 for at in self.refund_times if at > since and (until is None or at <= until))
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,16 @@ def rerun_agent(ticket: Ticket, staff: User) -> bool:
     return True
 
 
-def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, note: str = "") -> ActionResult:
+def decide_refund(
+    ticket: Ticket,
+    refund: Refund,
+    staff: User,
+    approve: bool,
+    note: str = "",
+    *,
+    reason: str | None = None,
+    customer_note: str = "",
+) -> ActionResult:
     """Approve or reject a held refund through the service layer (re-checked, locked, idempotent, logged).
 
     The service commits its own transaction; when it decided something new, the customer gets the outcome
@@ -173,7 +182,10 @@ def decide_refund(ticket: Ticket, refund: Refund, staff: User, approve: bool, no
     refund confirmation (essential, like the agent's), a rejection the staff reply.
     """
     ticket_id, refund_id, staff_id, customer_id = ticket.id, refund.id, staff.id, refund.customer_id
-    result = approve_held(refund_id, staff_id) if approve else reject_held(refund_id, staff_id, note)
+    if approve:
+        result = approve_held(refund_id, staff_id)
+    else:
+        result = reject_held(refund_id, staff_id, note, reason=reason, customer_note=customer_note)
     if result.replayed or result.outcome not in ("done", "denied") or (approve and result.outcome != "done"):
         return result
     with customer_transaction(customer_id):

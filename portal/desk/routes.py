@@ -11,8 +11,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.desk import actions, bp, drafts, queries, search
+from portal.desk import actions, bp, drafts, queries, search, staff_actions
 from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
+from portal.desk.staff_words import action_flash, approval_flash
 from portal.extensions import db
 from portal.models import (
     ActionLog,
@@ -142,6 +143,8 @@ def _workbench(ticket: Ticket, **forms) -> dict:
         "note_form": forms.get("note_form") or NoteForm(formdata=None),
         "assign_form": assign_form,
         "decision_form": RefundDecisionForm(formdata=None),
+        "open_action": forms.get("open_action"),
+        **staff_actions.all_forms(ticket, forms.get("posted_action") or {}),
     }
 
 
@@ -294,7 +297,13 @@ def decide_refund(reference: str, refund_id: int):
         flash(_first_error(form) or "Choose Approve or Reject.", "danger")
         return _back(ticket)
     result = actions.decide_refund(
-        ticket, refund, current_user, approve=bool(form.approve.data), note=form.note.data or ""
+        ticket,
+        refund,
+        current_user,
+        approve=bool(form.approve.data),
+        note=form.note.data or "",
+        reason=form.reason.data or None,
+        customer_note=form.customer_note.data or "",
     )
     flash(*_decision_flash(result, approve=bool(form.approve.data)))
     return redirect(url_for("desk.ticket", reference=reference))
@@ -311,5 +320,32 @@ def _decision_flash(result, approve: bool) -> tuple[str, str]:
     if result.replayed:
         return f"Already decided earlier: {result.message}", "info"
     if approve and result.outcome != "done":
-        return f"Not approved: {result.message}", "warning"
+        return approval_flash(result)
     return (f"Refund {'approved' if approve else 'rejected'}: {result.message}", "success")
+
+
+@bp.route(
+    "/tickets/<reference>/act/<any(refund, replacement, cancel, change_address):tool>", methods=["POST"]
+)
+def staff_action(reference: str, tool: str):
+    """A refund, replacement, cancellation or address change for the ticket's customer (same rules as
+    the agent; an admin may override a limit with a reason)."""
+    ticket = _ticket_or_404(reference)
+    orders = staff_actions.customer_orders(ticket)
+    form = staff_actions.build_form(tool, ticket, orders)
+    args = staff_actions.tool_args(tool, form, orders) if form.validate_on_submit() else None
+    if not isinstance(args, dict):
+        if isinstance(args, str):
+            form.lines.errors = [args]
+        page = _workbench(ticket, posted_action={tool: form}, open_action=tool)
+        return render_template("desk/ticket.html", **page), 400
+    result = staff_actions.act(
+        ticket,
+        current_user,
+        tool,
+        args,
+        override=form.override_given(),
+        request_key=form.request_key.data,
+    )
+    flash(*action_flash(result))
+    return _back(ticket)

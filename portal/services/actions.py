@@ -5,6 +5,10 @@
 
 Every attempt writes one ActionLog row (done, denied, held, error; a replay writes a note). Effects carry
 an idempotency key (ticket, action, order): running the same request again returns the first result.
+A staff member's request carries its own key instead (`request_key`, one per rendered desk form), so a
+double submit is one request while a deliberate second action is a new one; the tools still refuse what
+the order no longer allows. An admin may pass an `Override` (portal.services.overrides): the named limits
+are lifted for this call and the reason is logged with it.
 execute() commits its own transaction (and whatever the caller had pending before it).
 """
 
@@ -21,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.config import policy_limits
 from portal.extensions import db
-from portal.models import ActionDecision, Ticket, utcnow
+from portal.models import ActionDecision, ActorKind, Ticket, utcnow
 from portal.services import effects, replay
 from portal.services.audit import ActionResult, Actor, log_action
+from portal.services.overrides import Override, check_allowed
 from portal.services.snapshots import customer_history, find_own_order, order_snapshot, refund_snapshots
 from portal.services.transaction import customer_transaction
 from tools import MODEL_ARGS, POLICIES, TOOLS, Decision, PolicyLimits, Refusal, ToolArgumentError, clean_args
@@ -39,15 +44,18 @@ def execute(
     args: dict[str, Any] | None,
     actor: Actor,
     now: datetime | None = None,
+    override: Override | None = None,
+    request_key: str | None = None,
 ) -> ActionResult:
     """Run one tool for the ticket's customer under the customer's lock and record what happened."""
     now = now or utcnow()
     _check_ticket_owner(ticket_id, customer_id)
+    check_allowed(override, actor)
     try:
         cleaned = _clean(tool_name, args)
     except ToolArgumentError as exc:
         return _invalid(tool_name, ticket_id, customer_id, args, actor, str(exc))
-    request = _Request(tool_name, ticket_id, customer_id, cleaned, actor, now)
+    request = _Request(tool_name, ticket_id, customer_id, cleaned, actor, now, override, request_key)
     try:
         with customer_transaction(customer_id):
             return _run(request)
@@ -71,17 +79,30 @@ class _Request:
     args: dict[str, Any]
     actor: Actor
     now: datetime
+    override: Override | None = None
+    request_key: str | None = None
     limits: PolicyLimits = field(default_factory=lambda: policy_limits(current_app.config))
+
+    def __post_init__(self) -> None:
+        if self.override is not None:
+            self.limits = self.override.widen(self.limits)
 
     def log(self, decision: str, **fields: Any):
         fields.setdefault("order_number", self.args.get("order_number"))
+        arguments = dict(self.args)
+        if self.override is not None:  # the admin's reason is recorded with every row of the attempt
+            arguments.update(self.override.as_log())
+            fields["detail"] = (
+                f"Admin override of the {self.override.words()}: {self.override.reason.strip()}. "
+                + (fields.get("detail") or "")
+            )
         return log_action(
             self.actor,
             self.tool,
             decision,
             ticket_id=self.ticket_id,
             customer_id=self.customer_id,
-            arguments=self.args,
+            arguments=arguments,
             **fields,
         )
 
@@ -119,6 +140,8 @@ def _key(request: _Request, order) -> str | None:
         return None
     if request.ticket_id is None:  # no ticket (e.g. a script): no natural key, so no deduplication
         return f"adhoc:{uuid.uuid4().hex}"
+    if request.request_key:  # a staff form: its own key (the customer's earlier requests stay apart)
+        return f"staff:{request.ticket_id}:{request.tool}:{order.number}:{request.request_key}"
     # A new address is part of the request: asking for a second, different address is a new change.
     named = [request.args["address"]] if request.tool == "change_address" else request.args.get("item_names")
     return effects.idempotency_key(request.ticket_id, request.tool, order.number, named)
@@ -129,13 +152,15 @@ def _call_tool(request: _Request, order) -> Decision | Refusal:
     kwargs = dict(request.args, customer_id=request.customer_id, limits=request.limits, now=request.now)
     if request.tool == "refund":
         kwargs["history"] = customer_history(request.customer_id, request.limits, request.now)
+        if request.override is not None and "approval_threshold" in request.override.limits:
+            kwargs["staff_approved"] = True
     elif request.tool == "refund_status" and order is not None:
         kwargs["refunds"] = refund_snapshots(order)
     return TOOLS[request.tool](snapshot, **kwargs)
 
 
 def _denied(request: _Request, refusal: Refusal) -> ActionResult:
-    if refusal.escalate:
+    if refusal.escalate and request.actor.kind != ActorKind.STAFF.value:  # staff already have the ticket
         effects.mark_escalated(request.ticket_id, f"{request.tool}: {refusal.reason_code}", request.now)
     row = request.log(ActionDecision.DENIED.value, reason_code=refusal.reason_code, detail=refusal.message)
     return ActionResult(
@@ -161,7 +186,7 @@ def _record(request: _Request, decision: Decision, order, key: str) -> ActionRes
         order_number=decision.order_number,
         amount=decision.amount,
         currency=decision.currency,
-        reason_code=_held_code(decision),
+        reason_code=_held_code(decision) or ("admin_override" if request.override else None),
         detail=decision.message,
     )
     return ActionResult(

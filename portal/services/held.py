@@ -20,6 +20,7 @@ from portal.services.snapshots import customer_history, order_snapshot_without
 from portal.services.transaction import customer_transaction
 from tools import POLICIES, Decision, Refusal
 from tools import refund as refund_tool
+from tools.messages import REJECTION_REASONS
 
 POLICY = POLICIES["refund"]
 
@@ -46,9 +47,18 @@ def approve_held(refund_id: int, staff_user_id: int, *, now: datetime | None = N
 
 
 def reject_held(
-    refund_id: int, staff_user_id: int, note: str = "", *, now: datetime | None = None
+    refund_id: int,
+    staff_user_id: int,
+    note: str = "",
+    *,
+    reason: str | None = None,
+    customer_note: str = "",
+    now: datetime | None = None,
 ) -> ActionResult:
-    """Turn a held refund down, with the staff member's note."""
+    """Turn a held refund down: `reason` (a REJECTION_REASONS key) and `customer_note` are what the
+    customer reads; `note` is the staff member's internal note, never shown to the customer."""
+    if reason is not None and reason not in REJECTION_REASONS:
+        raise ValueError(f"unknown rejection reason {reason!r}")
     now = now or utcnow()
     refund = _get(refund_id)
     with customer_transaction(refund.customer_id):
@@ -58,8 +68,10 @@ def reject_held(
         refund.status = RefundStatus.REJECTED.value
         effects.release_items(refund)  # the units it reserved can be refunded again
         refund.decided_at, refund.decided_by_id, refund.decision_note = now, staff_user_id, note or None
+        refund.decision_reason, refund.customer_note = reason, customer_note.strip() or None
         outcome, message = describe_refund(refund, order)
-        row = _log(actor, refund, order, ActionDecision.REJECTED.value, "rejected_by_staff", note or message)
+        detail = f"{message} Internal note: {note}" if note else message
+        row = _log(actor, refund, order, ActionDecision.REJECTED.value, "rejected_by_staff", detail)
         return _result(refund, order, row, outcome, message, reason_code="rejected_by_staff")
 
 
@@ -87,11 +99,14 @@ def _recheck(refund: Refund, order: Order, now: datetime):
         order_snapshot_without(order, refund),  # its own reservation must not block it
         customer_id=refund.customer_id,
         order_number=order.number,
-        history=customer_history(refund.customer_id, limits, now),
+        # The limit as it stood when the refund was held: it has kept its place since, so refunds made
+        # after it never block it, and it does not count against itself.
+        history=customer_history(refund.customer_id, limits, refund.created_at, without=refund.id),
         limits=limits,
         now=now,
         item_names=list(refund.items or []),
         staff_approved=True,
+        limit_at=refund.created_at,
     )
     if isinstance(result, Decision) and result.amount != refund.amount:
         # The order changed since the hold (e.g. another partial refund): staff must look again.

@@ -49,7 +49,9 @@ def describe_refund(refund: Refund, order: Order) -> tuple[str, str]:
         return "done", messages.refund_issued(order.number, refund.amount, refund.currency, refund.method)
     if refund.status == RefundStatus.HELD.value:
         return "held", messages.refund_waiting(order.number, refund.amount, refund.currency)
-    return "denied", messages.refund_rejected(order.number)
+    return "denied", messages.refund_rejected(
+        order.number, refund.decision_reason, refund.customer_note or ""
+    )
 
 
 def _describe(effect, order: Order) -> tuple[str, str, Any]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
@@ -157,12 +157,25 @@ def _refunds_by_order(customer_id: int) -> tuple[dict[int, Decimal], dict[int, D
     return totals[RefundStatus.ISSUED.value], totals[RefundStatus.HELD.value]
 
 
-def customer_history(customer_id: int, limits: PolicyLimits, now: datetime) -> CustomerHistory:
-    """The customer's refunds issued inside the rolling limit period."""
+def customer_history(
+    customer_id: int, limits: PolicyLimits, now: datetime, *, without: int | None = None
+) -> CustomerHistory:
+    """The customer's refunds holding a place in the rolling limit period before `now`: issued ones and
+    held ones, each from the moment it took its place (a held refund from when it was held, so the same
+    refund keeps the same place once approved); rejected ones gave theirs back. `without`: a refund id
+    left out (a held refund being approved does not count against itself)."""
     since = now - timedelta(days=limits.refund_period_days)
-    query = select(Refund.issued_at).where(
+    query = select(Refund.created_at, Refund.issued_at).where(
         Refund.customer_id == customer_id,
-        Refund.status == RefundStatus.ISSUED.value,
-        Refund.issued_at > since,
+        Refund.status.in_((RefundStatus.ISSUED.value, RefundStatus.HELD.value)),
+        or_(Refund.created_at > since, Refund.issued_at > since),
     )
-    return CustomerHistory(customer_id, tuple(db.session.scalars(query)))
+    if without is not None:
+        query = query.where(Refund.id != without)
+    return CustomerHistory(customer_id, tuple(_place(*row) for row in db.session.execute(query)))
+
+
+def _place(created_at: datetime, issued_at: datetime | None) -> datetime:
+    # A refund takes its place when it is made (held or issued); rows imported with only an issue time
+    # (or an issue time before the row was written) keep the earlier of the two.
+    return min(created_at, issued_at) if issued_at is not None else created_at

@@ -97,6 +97,12 @@ class Case:
 
 TICKET_TEXT = {"subject": "Matrix", "message": "A question from the matrix."}
 
+
+def ACT_KEY(tool: str) -> dict[str, str]:  # noqa: N802 (reads as a constant in the table)
+    """A staff action form's one-time request key."""
+    return {f"{tool}-request_key": "matrix-request-key-01"}
+
+
 MATRIX: dict[tuple[str, str], list[Case]] = {
     ("static", "GET"): [Case("/static/app.css", public())],
     ("bootstrap.static", "GET"): [Case("/bootstrap/static/css/bootstrap.min.css", public())],
@@ -198,7 +204,43 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         # Another ticket's refund under this ticket's reference: not found, even for staff.
         Case("/desk/tickets/{a_ticket}/refunds/{b_refund}", expect(), {"reject": "Reject"}),
         Case("/desk/tickets/{b_ticket}/refunds/999999", expect(), {"reject": "Reject"}),
-        Case("/desk/tickets/{b_ticket}/refunds/{b_refund}", staff(302), {"reject": "Reject", "note": "No."}),
+        Case(
+            "/desk/tickets/{b_ticket}/refunds/{b_refund}",
+            staff(302),
+            {"reject": "Reject", "reason": "outside_policy", "note": "No."},
+        ),
+    ],
+    ("desk.staff_action", "POST"): [
+        # B's own orders from B's ticket: staff act (or are told why not); anyone else gets a 404.
+        Case(
+            "/desk/tickets/{b_ticket}/act/refund",
+            staff(302),
+            {"refund-order": "{b_order}", **ACT_KEY("refund")},
+        ),
+        Case(
+            "/desk/tickets/{b_ticket}/act/replacement",
+            staff(302),
+            {"replacement-order": "{b_order}", "replacement-problem": "damaged", **ACT_KEY("replacement")},
+        ),
+        Case(
+            "/desk/tickets/{b_ticket}/act/cancel", staff(302), {"cancel-order": "B2002", **ACT_KEY("cancel")}
+        ),
+        Case(
+            "/desk/tickets/{b_ticket}/act/change_address",
+            staff(302),
+            {
+                "change_address-order": "B2002",
+                "change_address-address": "9 Matrix Road, 10115 Berlin",
+                **ACT_KEY("change_address"),
+            },
+        ),
+        # B's order from A's ticket is not one of the ticket customer's orders: refused, nothing happens.
+        Case(
+            "/desk/tickets/{a_ticket}/act/refund",
+            staff(400),
+            {"refund-order": "{b_order}", **ACT_KEY("refund")},
+        ),
+        Case("/desk/tickets/T-NOPE/act/refund", expect(), {"refund-order": "{b_order}", **ACT_KEY("refund")}),
     ],
     ("desk.search_page", "GET"): [
         Case("/desk/search?q={b_order}", staff()),

@@ -322,7 +322,8 @@ def test_reject_a_held_refund(staff, make_ticket, demo):
     ref = make_ticket(status="escalated", order="A1007")
     refund_id = make_ticket.held_refund(ref)
     staff.post(
-        f"/desk/tickets/{ref}/refunds/{refund_id}", data={"reject": "Reject", "note": "Looks like fraud"}
+        f"/desk/tickets/{ref}/refunds/{refund_id}",
+        data={"reject": "Reject", "reason": "suspected_misuse", "note": "Looks like fraud"},
     )
     with demo.app_context():
         refund = db.session.get(Refund, refund_id)

@@ -179,6 +179,77 @@ BAD_INPUT = [
     Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/refunds/abc", {"approve": "y"}, 404),
     Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/refunds/-1", {"approve": "y"}, 404),
     Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/refunds/" + "9" * 30, {"approve": "y"}, 404),
+    # Staff actions on the ticket customer's orders.
+    *(
+        Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/act/" + tool, data, says=says)
+        for tool, data, says in (
+            ("refund", {"refund-order": "NO-SUCH", "refund-request_key": "r" * 22}, "Not a valid choice"),
+            ("refund", {"refund-order": "A1003", "refund-request_key": "r" * 22}, "Not a valid choice"),
+            ("refund", {"refund-order": "B2001"}, "Reload the page and try again."),
+            ("refund", {"refund-order": "B2001", "refund-request_key": "x"}, "Invalid input."),
+            (
+                "refund",
+                {"refund-order": "B2001", "refund-request_key": "r" * 22, "refund-lines": "abc"},
+                "Invalid",
+            ),
+            (
+                "refund",
+                {"refund-order": "B2001", "refund-request_key": "r" * 22, "refund-lines": "999999"},
+                "is not a valid choice",
+            ),
+            (
+                "refund",
+                {"refund-order": "B2001", "refund-request_key": "r" * 22, "refund-override": "window"},
+                "Only an admin can override a policy limit.",
+            ),
+            (
+                "refund",
+                {"refund-order": "B2001", "refund-request_key": "r" * 22, "refund-reason": "x" * 201},
+                "longer than 200",
+            ),
+            (
+                "replacement",
+                {
+                    "replacement-order": "B2001",
+                    "replacement-problem": "bogus",
+                    "replacement-request_key": "r" * 22,
+                },
+                "Not a valid choice",
+            ),
+            (
+                "change_address",
+                {"change_address-order": "B2002", "change_address-request_key": "r" * 22},
+                "Write",
+            ),
+            (
+                "change_address",
+                {
+                    "change_address-order": "B2002",
+                    "change_address-request_key": "r" * 22,
+                    "change_address-address": "x" * 301,
+                },
+                "longer than 300",
+            ),
+        )
+    ),
+    Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/act/refund", {"refund-order": "B2001\x00"}, says=NUL),
+    Bad(STAFF, "POST", "/desk/tickets/{b_ticket}/act/bogus", {"bogus-order": "B2001"}, 404),
+    Bad(
+        STAFF,
+        "POST",
+        "/desk/tickets/{b_ticket}/refunds/{b_refund}",
+        {"reject": "y", "reason": "bogus"},
+        200,
+        "Not a valid choice",
+    ),
+    Bad(
+        STAFF,
+        "POST",
+        "/desk/tickets/{b_ticket}/refunds/{b_refund}",
+        {"reject": "y"},
+        200,
+        "Choose the reason",
+    ),
     Bad(STAFF, "GET", "/desk/tickets/%00", says=NUL),
     Bad(STAFF, "GET", "/desk/?status=bogus&sort=bogus&priority=P9&assignee=-1", status=200, says="SLA due"),
     Bad(STAFF, "GET", "/desk/?assignee=" + "9" * 30, status=200),
@@ -461,7 +532,8 @@ def test_every_form_on_every_page_carries_a_csrf_token(world_app):
             page = response.get_data(as_text=True)
             for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", page, flags=re.S | re.I):
                 forms += 1
-                assert 'name="csrf_token"' in form, f"{endpoint}: {form[:200]}"
+                # A prefixed form (several on one page) names it "<prefix>-csrf_token"; Flask-WTF reads both.
+                assert re.search(r'name="([a-z_]+-)?csrf_token"', form), f"{endpoint}: {form[:200]}"
     finally:
         world_app.config["WTF_CSRF_ENABLED"] = False
     assert forms >= 15
@@ -493,7 +565,7 @@ def test_double_click_approve_moves_money_once(fresh_app):
     path = f"/desk/tickets/{w.b_ticket}/refunds/{w.b_refund}"
     first = client.post(path, data={"approve": "Approve"}, follow_redirects=True)
     second = client.post(path, data={"approve": "Approve"}, follow_redirects=True)
-    rejected = client.post(path, data={"reject": "Reject"}, follow_redirects=True)
+    rejected = client.post(path, data={"reject": "Reject", "reason": "outside_policy"}, follow_redirects=True)
     assert "Refund approved" in flashes(first)
     assert "Already decided earlier" in flashes(second) and "Already decided earlier" in flashes(rejected)
     with fresh_app.app_context():
@@ -752,7 +824,10 @@ def test_html_in_every_kind_of_user_text_is_inert_everywhere(fresh_app):
     desk = client_as(fresh_app, STAFF)
     desk.post(f"/desk/tickets/{ref}/note", data={"body": "N " + XSS})
     desk.post(f"/desk/tickets/{ref}/reply", data={"body": "SR " + XSS})
-    desk.post(f"/desk/tickets/{w.b_ticket}/refunds/{w.b_refund}", data={"reject": "y", "note": "D " + XSS})
+    desk.post(
+        f"/desk/tickets/{w.b_ticket}/refunds/{w.b_refund}",
+        data={"reject": "y", "reason": "outside_policy", "note": "D " + XSS, "customer_note": "C " + XSS},
+    )
     visitor.post(f"/tickets/{ref}/escalate", data={"comment": "E " + XSS})
     assigned = desk.post(f"/desk/tickets/{ref}/assign", data={"assignee": str(eve)}, follow_redirects=True)
     pages = {

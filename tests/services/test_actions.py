@@ -119,16 +119,19 @@ def test_refund_above_threshold_is_held_and_escalated(shop):
     assert logs()[-1].decision == "held"
 
 
-def test_held_refunds_do_not_count_toward_the_limit(shop):
+def test_held_refunds_count_toward_the_limit_from_the_moment_they_are_held(shop):
+    # Policy: a held refund holds its place until it is rejected (FORMAT.md, "At most 2 refunds").
     customer = shop.customer()
-    for total in ("900.00", "800.00", "40.00", "50.00"):
+    results = [
         shop.run("refund", shop.ticket(customer), customer, order_number=shop.order(customer, total=total))
-    assert [r.status for r in db.session.scalars(select(Refund).order_by(Refund.id))] == [
-        "held",
-        "held",
-        "issued",
-        "issued",
+        for total in ("900.00", "800.00", "40.00")
     ]
+    assert [(r.outcome, r.reason_code) for r in results] == [
+        ("held", "above_approval_threshold"),
+        ("held", "above_approval_threshold"),
+        ("denied", "refund_limit_reached"),
+    ]
+    assert [r.status for r in db.session.scalars(select(Refund).order_by(Refund.id))] == ["held", "held"]
 
 
 def test_cancel_pending_pays_back_in_full(shop):

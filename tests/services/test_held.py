@@ -39,14 +39,82 @@ def test_approval_issues_the_refund_once(shop):
     assert held_refunds() == []
 
 
-def test_approval_rechecks_the_refund_limit(shop):
+def issued_refund(customer, number, minutes_from_now, amount="10.00"):
+    """An issued refund row at a chosen moment (as an earlier release, an import or an override left it)."""
+    order = db.session.scalars(select(Order).where(Order.number == number)).one()
+    when = utcnow() + timedelta(minutes=minutes_from_now)
+    db.session.add(
+        Refund(
+            idempotency_key=f"test:{number}:{minutes_from_now}",
+            order_id=order.id,
+            customer_id=customer,
+            amount=Decimal(amount),
+            currency="USD",
+            method="card",
+            status="issued",
+            created_at=when,
+            issued_at=when,
+        )
+    )
+    db.session.commit()
+
+
+def test_a_held_refund_holds_its_place_for_later_requests(shop):
     customer, staff, _, refund_id = held(shop)
-    for _ in range(2):  # two small refunds issued while the big one waited
-        shop.run("refund", shop.ticket(customer), customer, order_number=shop.order(customer))
+    later = [
+        shop.run("refund", shop.ticket(customer), customer, order_number=shop.order(customer)) for _ in "ab"
+    ]
+    # The held refund and the first later one fill the limit of 2: the second is refused and escalated.
+    assert [r.outcome for r in later] == ["done", "denied"]
+    assert (later[1].reason_code, later[1].escalate) == ("refund_limit_reached", True)
+    result = approve_held(refund_id, staff)
+    assert (result.outcome, result.reason_code) == ("done", None)
+    assert ledger_count() == 2
+
+
+def test_rejecting_a_held_refund_frees_its_place(shop):
+    customer, staff, _, refund_id = held(shop)
+    assert (
+        shop.run("refund", shop.ticket(customer), customer, order_number=shop.order(customer)).outcome
+        == "done"
+    )
+    blocked = shop.run("refund", shop.ticket(customer), customer, order_number=shop.order(customer))
+    assert blocked.reason_code == "refund_limit_reached"
+    reject_held(refund_id, staff, "Customer kept the TV.")
+    freed = shop.run("refund", shop.ticket(customer), customer, order_number=shop.order(customer))
+    assert freed.outcome == "done"
+
+
+def test_approval_is_not_blocked_by_refunds_made_after_the_hold(shop):
+    # The issue's case: two refunds were issued after the hold (before the held one took a place),
+    # filling the limit now; the held refund was first, so it is approved.
+    customer, staff, _, refund_id = held(shop)
+    for minutes in (1, 2):
+        issued_refund(customer, shop.order(customer), minutes)
+    result = approve_held(refund_id, staff, now=utcnow() + timedelta(minutes=5))
+    assert (result.outcome, db.session.get(Refund, refund_id).status) == ("done", "issued")
+
+
+def test_approval_does_not_count_the_refund_against_itself(shop):
+    customer = shop.customer()
+    staff = shop.staff()
+    issued_refund(customer, shop.order(customer), -60)  # one earlier refund: one place left
+    big = shop.order(customer, total="1200.00")
+    assert shop.run("refund", shop.ticket(customer), customer, order_number=big).outcome == "held"
+    refund_id = db.session.scalars(select(Refund.id).where(Refund.status == "held")).one()
+    assert approve_held(refund_id, staff).outcome == "done"
+
+
+def test_approval_rechecks_the_limit_as_it_stood_when_held(shop):
+    customer, staff, _, refund_id = held(shop)
+    refund = db.session.get(Refund, refund_id)
+    for minutes in (-3, -2):  # two refunds with places before the hold (e.g. imported late)
+        issued_refund(customer, shop.order(customer), minutes - 1)
+    refund.created_at = utcnow() - timedelta(seconds=30)
+    db.session.commit()
     result = approve_held(refund_id, staff)
     assert (result.outcome, result.reason_code) == ("denied", "refund_limit_reached")
     assert db.session.get(Refund, refund_id).status == "held"
-    assert ledger_count() == 2
 
 
 def test_approval_rechecks_the_window(shop):

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.tools.conftest import NOW
 from tools import Decision, PolicyLimits, Refusal, refund
 
 
@@ -205,3 +206,18 @@ def test_unknown_and_foreign_orders_get_the_same_answer(call, make_order, foreig
     assert result.message == call(refund, None, order_number="Z999").message
     for secret in ("310", "delivered", "Item", "USD"):
         assert secret not in result.message
+
+
+def test_limit_at_counts_only_the_places_taken_before_it(call, make_order, make_history):
+    # Approving a refund held 10 days ago: two refunds made after the hold do not block it, ...
+    order = make_order(total="1200.00")
+    held_at = NOW - timedelta(days=10)
+    after = make_history(2, 5)
+    assert call(refund, order, history=after, staff_approved=True, limit_at=held_at).outcome == "done"
+    # ... two made in the 30 days before it do, and without limit_at the later ones count too.
+    before = make_history(12, 20)
+    assert (
+        call(refund, order, history=before, staff_approved=True, limit_at=held_at).reason_code
+        == "refund_limit_reached"
+    )
+    assert call(refund, order, history=after, staff_approved=True).reason_code == "refund_limit_reached"
