@@ -1,7 +1,7 @@
 """refunds: the reason and note a customer reads when staff reject a held refund
 
 Revision ID: c13a00000009
-Revises: c13b00000006
+Revises: c15a0000000a
 Create Date: 2026-12-05 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c13a00000009'
-down_revision = 'c13b00000006'
+down_revision = 'c15a0000000a'
 branch_labels = None
 depends_on = None
 

@@ -72,16 +72,24 @@ def tool_args(tool: str, form, orders: list[Order]) -> dict[str, Any] | str:
     """The tool's arguments from a valid form, or why the chosen items do not fit the chosen order."""
     args: dict[str, Any] = {"order_number": form.order.data}
     if hasattr(form, "lines") and form.lines.data:
-        order = next(o for o in orders if o.number == form.order.data)
-        names = {i.id: i.name for i in order.items}
-        if any(item_id not in names for item_id in form.lines.data):
-            return f"Tick only items of order {order.number}."
-        args["item_names"] = [names[item_id] for item_id in form.lines.data]
+        items = _item_names(form, orders)
+        if isinstance(items, str):
+            return items
+        args["item_names"] = items
     for field in ("reason", "problem", "description", "address"):
         value = getattr(form, field, None)
         if value is not None and (value.data or "").strip():
             args[field] = value.data.strip()
     return args
+
+
+def _item_names(form, orders: list[Order]) -> list[str] | str:
+    """The ticked items' names, or why they do not fit the chosen order."""
+    order = next(o for o in orders if o.number == form.order.data)
+    names = {i.id: i.name for i in order.items}
+    if any(item_id not in names for item_id in form.lines.data):
+        return f"Tick only items of order {order.number}."
+    return [names[item_id] for item_id in form.lines.data]
 
 
 def act(
