@@ -47,6 +47,9 @@ def route(ticket: Ticket) -> Routed | None:
     team = db.session.get(Team, ticket.team_id) if ticket.team_id else choose_team(ticket)
     if team is None:
         return None
+    # Lock the team before the ticket points at it: the UPDATE of tickets.team_id takes a key-share lock
+    # on the team row, and two routings each holding one while waiting for FOR UPDATE would deadlock.
+    lock_team(team)
     ticket.team_id = team.id
     assignee, why = (None, "already owned") if ticket.assignee_id else pick_assignee(team)
     if assignee is not None:
@@ -88,13 +91,19 @@ def cap_for(team: Team) -> int:
     return team.max_open_per_person or current_app.config["DESK_MAX_OPEN_PER_PERSON"]
 
 
+def lock_team(team: Team) -> None:
+    """Hold the team row until the transaction ends (Postgres FOR UPDATE; SQLite holds its write lock)."""
+    with db.session.no_autoflush:  # nothing pending may reference the team before its lock is held
+        db.session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+
+
 def pick_assignee(team: Team) -> tuple[User | None, str]:
     """The available member with the fewest open tickets under the cap (ties: the lowest id), and why.
 
     The team row is locked first: two tickets routed at once count each other's assignment, so nobody
     goes over the cap (Postgres FOR UPDATE; SQLite already holds its write lock).
     """
-    db.session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+    lock_team(team)  # already held when called from route(); taking it again is free
     cap = cap_for(team)
     loads = member_loads(team.id)
     if not loads:
