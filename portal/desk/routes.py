@@ -54,13 +54,7 @@ def _back(ticket: Ticket):
 @bp.route("/")
 def queue():
     filters = queries.QueueFilters.from_args(request.args)
-    page = db.paginate(
-        queries.queue_query(filters, current_user.id),
-        page=queries.page_number(request.args),
-        per_page=queries.PER_PAGE,
-        error_out=False,
-        count=True,
-    )
+    page = queries.queue_page(filters, current_user.id, queries.page_number(request.args))
     ids = [t.id for t in page.items]
     now = utcnow()
     return render_template(
