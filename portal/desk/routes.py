@@ -55,7 +55,7 @@ def _back(ticket: Ticket):
 def queue():
     filters = queries.QueueFilters.from_args(request.args)
     page = queries.queue_page(filters, current_user.id, queries.page_number(request.args))
-    ids = [t.id for t in page.items]
+    held, runs = queries.row_badges([t.id for t in page.items])
     now = utcnow()
     return render_template(
         "desk/queue.html",
@@ -64,8 +64,8 @@ def queue():
         now=now,
         refresh_ms=int(current_app.config["DESK_REFRESH_SECONDS"] * 1000),
         counts=queries.queue_counts(current_user.id, now),
-        held=queries.held_refund_counts(ids),
-        runs=queries.latest_run_status(ids),
+        held=held,
+        runs=runs,
         reasons=queries.reason_choices(),
         staff=queries.staff_members(),
         statuses=queries.STATUS_CHOICES,
