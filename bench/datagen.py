@@ -1,6 +1,6 @@
 """Fill a Postgres database with a realistic volume: customers, orders, tickets, messages and agent runs.
 
-    python -m bench.datagen DATABASE_URL [--customers 10000 --tickets 100000 --messages 500000]
+    python -m bench.datagen DATABASE_URL [--customers 10000 --tickets 100000 --messages 1000000]
 
 Rows go in with COPY (psycopg 3), ids assigned here so foreign keys line up without round trips;
 sequences are moved past them afterwards and the tables are VACUUM ANALYZEd so the planner sees the
@@ -83,7 +83,7 @@ class Volume:
     customers: int = 10_000
     orders_per_customer: int = 3
     tickets: int = 100_000
-    messages: int = 500_000
+    messages: int = 1_000_000  # the volume issue 13 sets for the desk: 100k tickets, 1M messages
     seed: int = 7
 
 

@@ -86,7 +86,7 @@ def pages_volume(args) -> datagen.Volume:
     if args.quick:
         default = datagen.Volume(customers=2_000, tickets=20_000, messages=100_000)
     else:
-        default = datagen.Volume(tickets=100_000, messages=1_000_000)
+        default = datagen.Volume()  # 10k customers, 100k tickets, 1M messages
     return datagen.Volume(
         customers=default.customers,
         tickets=getattr(args, "tickets", None) or default.tickets,
