@@ -63,7 +63,7 @@ worker: install ## Run an RQ worker (needs REDIS_URL)
 bench: install-dev ## Benchmarks: print figures and write bench/results/*.json
 	bash scripts/ensure-test-services.sh
 	$(BIN)/flask agent warm
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -37,6 +37,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--quick", action="store_true", help="shorter runs and smaller volumes (smoke test)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log what the harness does")
+    parser.add_argument(
+        "--tickets", type=int, default=None, help="pages: tickets to generate (default 100000)"
+    )
+    parser.add_argument(
+        "--messages", type=int, default=None, help="pages: messages to generate (default 1000000)"
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:

@@ -1,6 +1,6 @@
 """Fill a Postgres database with a realistic volume: customers, orders, tickets, messages and agent runs.
 
-    python -m bench.datagen DATABASE_URL [--customers 10000 --tickets 100000 --messages 500000]
+    python -m bench.datagen DATABASE_URL [--customers 10000 --tickets 100000 --messages 1000000]
 
 Rows go in with COPY (psycopg 3), ids assigned here so foreign keys line up without round trips;
 sequences are moved past them afterwards and the tables are VACUUM ANALYZEd so the planner sees the
@@ -71,6 +71,10 @@ ESCALATION_REASONS = [
     "legal threat or chargeback",
     "agent failed",
 ]
+# Teams the desk filters by (a third of escalated tickets have none) and tags on 5% of the tickets.
+TEAMS = ("billing", "shipping", "general")
+TEAM_COLUMNS = ("id", "name", "is_default", "created_at")
+TAGS = ("vip", "carrier-delay", "fraud-check", "follow-up", "damaged", "repeat", "press", "b2b")
 ORDER_STATUSES = [("delivered", 60), ("shipped", 15), ("pending", 10), ("cancelled", 8), ("refunded", 7)]
 
 
@@ -79,7 +83,7 @@ class Volume:
     customers: int = 10_000
     orders_per_customer: int = 3
     tickets: int = 100_000
-    messages: int = 500_000
+    messages: int = 1_000_000  # the volume issue 13 sets for the desk: 100k tickets, 1M messages
     seed: int = 7
 
 
@@ -102,8 +106,11 @@ def generate(database_url: str, volume: Volume | None = None) -> dict[str, Any]:
         orders = _plan_orders(volume, rng, now)
         counts["orders"] = _copy(conn, "orders", ORDER_COLUMNS, (o.row for o in orders))
         counts["order_items"] = _copy(conn, "order_items", ITEM_COLUMNS, _items(orders, rng))
+        counts["teams"] = _copy(conn, "teams", TEAM_COLUMNS, _teams(now))
+        counts["tags"] = _copy(conn, "tags", ("id", "name"), enumerate(TAGS, start=1))
         tickets = list(_plan_tickets(volume, orders, rng, now))
         counts["tickets"] = _copy(conn, "tickets", TICKET_COLUMNS, (t[0] for t in tickets))
+        counts["ticket_tags"] = _copy(conn, "ticket_tags", ("ticket_id", "tag_id"), _ticket_tags(tickets))
         counts["agent_runs"] = _copy(conn, "agent_runs", RUN_COLUMNS, _runs(tickets))
         counts["messages"] = _copy(conn, "messages", MESSAGE_COLUMNS, _messages(volume, tickets, rng))
         _reset_sequences(conn, counts)
@@ -276,6 +283,7 @@ TICKET_COLUMNS = (
     "resolved_at",
     "sla_due_at",
     "human_involved",
+    "team_id",
 )
 RUN_COLUMNS = (
     "id",
@@ -367,8 +375,22 @@ def _ticket_row(
         answered + timedelta(days=1) if status == "resolved" else None,
         created + timedelta(hours=4),
         assignee is not None,
+        rng.choice((1, 2, 3, None)) if escalated else None,
     )
     return row, created, user_id, status
+
+
+def _teams(now: datetime) -> Iterator[tuple]:
+    for team_id, name in enumerate(TEAMS, start=1):
+        yield (team_id, name, name == "general", now)
+
+
+def _ticket_tags(tickets: list[tuple]) -> Iterator[tuple]:
+    rng = random.Random(11)
+    for row, *_rest in tickets:
+        if rng.random() < 0.05:
+            for tag_id in rng.sample(range(1, len(TAGS) + 1), rng.randint(1, 2)):
+                yield (row[0], tag_id)
 
 
 def _runs(tickets: list[tuple]) -> Iterator[tuple]:
@@ -401,7 +423,7 @@ def _runs(tickets: list[tuple]) -> Iterator[tuple]:
 
 
 def _message_counts(volume: Volume, tickets: int) -> list[int]:
-    """Per-ticket message counts between 1 and 9 that add up to `volume.messages` exactly."""
+    """Per-ticket message counts (the mean ±3, at least 1) that add up to `volume.messages` exactly."""
     base, extra = divmod(volume.messages, tickets)
     counts = [base] * tickets
     for index in range(extra):
@@ -457,7 +479,7 @@ def _copy(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: 
 
 def _reset_sequences(conn: psycopg.Connection, counts: dict[str, int]) -> None:
     with conn.cursor() as cur:
-        for table in counts:
+        for table in counts.keys() - {"ticket_tags"}:  # keyed by (ticket_id, tag_id): no sequence
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 1) FROM {table}))"

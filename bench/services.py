@@ -315,8 +315,10 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 4) -> Iterato
         "wsgi:app",
     ]
     path = log_path(f"gunicorn-{port}.log")
+    base = f"http://127.0.0.1:{port}"
+    # production mode refuses to start without the public URL its emailed links point at: the served one
+    env = {**env, "PUBLIC_BASE_URL": base}
     with managed_process(args, "gunicorn", path, env) as proc:
-        base = f"http://127.0.0.1:{port}"
         _wait_for_http(base + "/healthz", proc, path)
         yield base
 

