@@ -103,6 +103,12 @@ class ResilientWorker(SimpleWorker):
             return super().heartbeat(timeout, pipeline)
         self._survive(super().heartbeat, timeout)
 
+    def set_state(self, state, pipeline=None) -> None:
+        # Called between jobs (idle, busy): a Redis that went away there must not end the worker.
+        if pipeline is not None:  # only queued on the caller's pipeline; its execute() is the caller's
+            return super().set_state(state, pipeline)
+        self._survive(super().set_state, state)
+
     def execute_job(self, job, queue) -> None:
         # The job's own work is in the database; only RQ's bookkeeping of it is lost, and a job that RQ
         # later retries finds nothing to do (runs and outbox rows are claimed by compare-and-set).
