@@ -79,7 +79,11 @@ class ResilientWorker(SimpleWorker):
             log_format=log_format,
             serializer=self.serializer,
         )
-        self.scheduler.acquire_locks()
+        try:
+            self.scheduler.acquire_locks()
+        except redis_unavailable_errors() as exc:  # Redis went away as the worker started
+            log.warning("worker %s: Redis unavailable (%s); scheduler starts when it answers", self.name, exc)
+            return  # upkeep's ensure_scheduler starts it
         if not self.scheduler.acquired_locks:
             return  # another worker's scheduler has the queues; ensure_scheduler takes over if it dies
         if not burst:
