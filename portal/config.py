@@ -15,7 +15,7 @@ from typing import Any
 
 from portal.passwords import DEFAULT_COST as DEFAULT_HASH_COST  # argon2-cffi's defaults, kept there
 from tools.escalation_policy import EscalationRules
-from tools.sla import BusinessCalendar, parse_targets
+from tools.sla import RESOLUTION_HOURS, BusinessCalendar, parse_targets
 from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
@@ -204,7 +204,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # the team's working time (SLA_BUSINESS_HOURS, e.g. "mon-fri 09:00-17:00"; empty: around the
         # clock); first responses default to SLA_HOURS for every priority.
         "SLA_FIRST_RESPONSE_HOURS": parse_targets(_env("SLA_FIRST_RESPONSE_HOURS", ""), None),
-        "SLA_RESOLUTION_HOURS": parse_targets(_env("SLA_RESOLUTION_HOURS", "P1=24,P2=48,P3=72,P4=120"), None),
+        "SLA_RESOLUTION_HOURS": RESOLUTION_HOURS | parse_targets(_env("SLA_RESOLUTION_HOURS", ""), None),
         "SLA_CALENDAR": BusinessCalendar.parse(
             _env("SLA_BUSINESS_HOURS", ""), _env("SLA_TIMEZONE", "UTC"), _env("SLA_HOLIDAYS", "").split(",")
         ),

@@ -36,8 +36,8 @@ def start_resolution_clock(ticket: Ticket, now: datetime) -> None:
     """A person takes over: the resolution deadline starts (once; a reopened ticket keeps its own)."""
     if ticket.resolution_due_at is None:
         config = current_app.config
-        default = max(config["SLA_RESOLUTION_HOURS"].values(), default=72.0)
-        hours = target_hours(config["SLA_RESOLUTION_HOURS"], ticket.priority, default)
+        targets = config["SLA_RESOLUTION_HOURS"]  # every priority (config merges overrides over defaults)
+        hours = target_hours(targets, ticket.priority, max(targets.values()))  # no priority: the longest
         ticket.resolution_due_at = calendar().add(now, hours)
     ticket.waiting_since = None
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("P1", "P2", "P3", "P4")
+# Hours of working time from the hand-off to resolution; SLA_RESOLUTION_HOURS overrides some or all.
+RESOLUTION_HOURS = {"P1": 24.0, "P2": 48.0, "P3": 72.0, "P4": 120.0}
 _SPEC = re.compile(r"^\s*(\w{3})(?:\s*-\s*(\w{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 

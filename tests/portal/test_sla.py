@@ -82,3 +82,15 @@ def test_the_desk_shows_the_paused_clock_and_admin_the_breaches(staff, make_tick
         db.session.commit()
     page = staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
     assert "paused, waiting for the customer" in page
+
+
+def test_overriding_one_resolution_target_keeps_the_others(monkeypatch, tmp_path):
+    from portal.config import load_config
+
+    monkeypatch.setenv("SLA_RESOLUTION_HOURS", "P1=8")
+    assert load_config(str(tmp_path))["SLA_RESOLUTION_HOURS"] == {
+        "P1": 8.0,
+        "P2": 48.0,
+        "P3": 72.0,
+        "P4": 120.0,
+    }
