@@ -392,8 +392,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every model answer")
     options = parser.parse_args(argv)
     fake = FakeMistral(responder=rule_based_reply, delay=options.delay, port=options.port)
+    serve_until_interrupted(fake, "Mistral API")
+
+
+def serve_until_interrupted(fake, label: str) -> None:
+    """Start a fake server and keep it up until Ctrl-C (the `python -m tests.fakes.*` entry points)."""
     fake.start()
-    print(f"fake Mistral API on {fake.url} (realistic mode); Ctrl-C stops it", flush=True)  # noqa: T201
+    print(f"fake {label} on {fake.url} (realistic mode); Ctrl-C stops it", flush=True)  # noqa: T201
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

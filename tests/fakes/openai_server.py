@@ -25,11 +25,16 @@ then an answer from the tool result); `python -m tests.fakes.openai_server --por
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from typing import Any
 
-from tests.fakes.mistral_server import FakeMistral, Scripted, rule_based_reply, tool_call_message
+from tests.fakes.mistral_server import (
+    FakeMistral,
+    Scripted,
+    rule_based_reply,
+    serve_until_interrupted,
+    tool_call_message,
+)
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
@@ -172,12 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every model answer")
     options = parser.parse_args(argv)
     fake = FakeOpenAI(responder=rule_based_reply, delay=options.delay, port=options.port)
-    fake.start()
-    print(f"fake OpenAI-compatible server on {fake.url} (realistic mode); Ctrl-C stops it", flush=True)  # noqa: T201
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(fake, "OpenAI-compatible server")
 
 
 if __name__ == "__main__":
