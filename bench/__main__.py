@@ -100,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\nall done in {time.perf_counter() - started:.0f} s: "
         + ", ".join(f"{n} {s}" for n, s in summary.items())
     )
-    if not args.quick and update_doc():  # quick (smoke) figures never reach the document
+    # Quick (smoke) figures never reach the document, nor a partial run's: the table is rebuilt from
+    # bench/results/, which holds only what ran on this machine, so the others' rows would read "not run".
+    if args.quick or args.names:
+        print("docs/performance.md left as it is (python -m bench.render writes it from bench/results/)")
+    elif update_doc():
         print("docs/performance.md figures updated from bench/results/")
     return 0
 

@@ -17,10 +17,11 @@ import resource
 import time
 from pathlib import Path
 
+from bench import ann
 from bench.stats import Skipped, summary, verdict
 
 NAME = "retrieval"
-DESCRIPTION = "policy retrieval: build time, memory, query p50/p95 at 1k/10k/100k chunks"
+DESCRIPTION = "policy retrieval: build time, memory, query p50/p95 at 1k/10k/100k chunks; HNSW vs flat"
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +111,7 @@ def measure(index_cls, embedder, chunks, queries: list[str], rounds: int = 5, re
         "dim": index.index.d,
         "query_ms": summary(timings, 3),
         "queries_per_s": round(len(timings) / (sum(timings) / 1000.0), 0),
+        "hnsw": ann.compare(index.index, index.embedder, queries, [_section(c) for c in chunks]),
     }
     fitted = index.embedder
     del index
@@ -124,6 +126,11 @@ def _from_fitted(index_cls, chunks, embedder):
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     return index_cls(chunks, embedder, flat, {"count": len(chunks)})
+
+
+def _section(chunk) -> str:
+    """The policy section a chunk was varied from (synthetic_chunks tags its variants' headings)."""
+    return f"{chunk.policy}#{re.sub(r' [(]variant [0-9]+[)]$', '', chunk.heading)}"
 
 
 def load_queries() -> list[str]:
@@ -187,6 +194,8 @@ def report(result: dict) -> list[str]:
             f"{int(size):>7} chunks: build {r['build_s']:.1f} s ({r['build']}), RSS +{r['rss_delta_mb']} MB "
             f"(vectors {r['vectors_mb']} MB), query p50 {q['p50']:.3f} ms, p95 {q['p95']:.3f} ms"
         )
+    lines.append("approximate index (same vectors, search only, one thread):")
+    lines += [ann.report_line(size, r["hnsw"]) for size, r in result["sizes"].items() if "hnsw" in r]
     t = result["targets"]["query_p95_ms_at_10k"]
     lines.append(f"target p95 <= {t['target']} ms at 10k: {t['verdict']}")
     return lines
