@@ -1,6 +1,6 @@
 """The agent pipeline with the offline backend, in one process on Postgres: tickets/s and time per step.
 
-A few hundred varied tickets are opened through `portal.tickets.open_ticket` (as the web does), then
+A few hundred varied tickets are opened through `portal.support.tickets.open_ticket` (as the web does), then
 `worker.jobs.process_ticket(ticket_id)` runs for each, one after another, exactly as one RQ worker
 process would run them (claim, load, redact, triage, retrieve, decide + tools, compose, persist).
 The per-step times come from the stored AgentRun.trace; the job time from the wall clock around each
@@ -62,7 +62,7 @@ def open_tickets(app, count: int) -> tuple[list[int], dict[int, list]]:
     """Open `count` tickets for 50 customers (committed); the email jobs each ticket's opening queued."""
     from portal.extensions import db
     from portal.models import Order, User
-    from portal.tickets import open_ticket
+    from portal.support.tickets import open_ticket
 
     rng = random.Random(3)
     customers = create_customers(50)
@@ -88,7 +88,7 @@ def run_jobs(
 
     Returns the agent job's milliseconds and SQL (statements, commits) and the number of jobs per ticket.
     """
-    from portal.queue import DRAFT_REPLY
+    from portal.jobs.queue import DRAFT_REPLY
 
     queued = app.extensions["manual_queue"].jobs
     timings, sql, jobs = [], [], []
@@ -121,7 +121,7 @@ def run_jobs(
 
 def run_queued(app, jobs: list) -> None:
     """Run queued jobs in this process, as an RQ worker would (each in its own app context)."""
-    from portal.queue import import_job
+    from portal.jobs.queue import import_job
 
     for path, args in jobs:
         with app.app_context():

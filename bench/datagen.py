@@ -25,8 +25,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.services import BENCH_PASSWORD
+from portal.auth.passwords import hash_password
 from portal.models import new_session_token
-from portal.passwords import hash_password
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bench.services import BENCH_PASSWORD
-from portal.passwords import hash_password
+from portal.auth.passwords import hash_password
 
 # (subject, body); {o} is one of the customer's order numbers.
 TEMPLATES = [

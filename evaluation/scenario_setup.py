@@ -1,5 +1,5 @@
 """A scenario's world on the scratch database: the customer, their orders, earlier refunds and
-replacements, and the ticket opened through portal.tickets.open_ticket (used by evaluation.scenarios).
+replacements, and the ticket opened through portal.support.tickets.open_ticket (used by evaluation.scenarios).
 
 Extensions to the format (used by tests/scenarios/supportops.jsonl, ignored by other runners): an
 order may carry `refunded` (an amount already refunded on it, issued `refunded_days_ago` days ago,
@@ -15,7 +15,7 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import Order, OrderItem, Refund, RefundStatus, Replacement, User, utcnow
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 
 SUBJECT_MAX = 80
 

@@ -2,7 +2,7 @@
 
 Each scenario is played through the real job (worker.jobs.process_ticket) on a scratch SQLite database
 of its own, never the configured one: customer, orders and refund history are created, the ticket is
-opened through portal.tickets.open_ticket, the queued agent job runs, and the result is graded on what
+opened through portal.support.tickets.open_ticket, the queued agent job runs, and the result is graded on what
 the agent did and what changed in the data. The scenario's data is built by evaluation.scenario_setup
 (which also documents this runner's extensions to the format).
 """
@@ -25,8 +25,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from evaluation.scenario_setup import setup
-from portal import queue
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import (
     AddressChange,
     AgentRun,
@@ -40,7 +40,7 @@ from portal.models import (
     TicketStatus,
 )
 from portal.services.snapshots import normalize_order_number
-from portal.tickets import add_customer_reply
+from portal.support.tickets import add_customer_reply
 from worker.agent.nlu.language import detect_language
 from worker.agent.warmup import warm_up
 

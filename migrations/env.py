@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -95,7 +94,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     # The desk search's FTS table, triggers and expression indexes are not in the models' metadata.
-    from portal.search_ddl import include_name
+    from portal.database.search_ddl import include_name
     conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()

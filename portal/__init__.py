@@ -77,10 +77,11 @@ def _prepare_engine_options(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import accounts, queue  # noqa: F401 - accounts registers the user loader
+    from portal.auth import accounts  # noqa: F401 - accounts registers the user loader
+    from portal.database.sqlite import init_sqlite
     from portal.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from portal.jobs import queue
     from portal.security_headers import init_security_headers
-    from portal.sqlite import init_sqlite
 
     db.init_app(app)
     init_sqlite(app)
@@ -104,36 +105,19 @@ def _migrations_dir():
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal import api, errors, telemetry
-    from portal.admin import bp as admin_bp
-    from portal.auth import bp as auth_bp
-    from portal.desk import bp as desk_bp
-    from portal.help import bp as help_bp
-    from portal.mailer import bp as mailer_bp
+    from portal import admin, api, auth, desk, errors, mailer, main, orders, settings, support, telemetry
+    from portal import help as help_center
     from portal.mailer.links import remember_served_base
-    from portal.main import bp as main_bp
-    from portal.orders import bp as orders_bp
-    from portal.settings import bp as settings_bp
-    from portal.support import bp as tickets_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(main_bp)
-    app.register_blueprint(orders_bp)
-    app.register_blueprint(tickets_bp)
-    app.register_blueprint(desk_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(mailer_bp)
-    app.register_blueprint(settings_bp)
-    app.register_blueprint(help_bp)
-    app.register_blueprint(api.bp)
-    api.init_app(app)
+    for feature in (auth, main, orders, support, desk, admin, mailer, settings, help_center, api):
+        feature.init_app(app)  # registers the feature's blueprint, importing its views first
     errors.init_app(app)
     telemetry.init_app(app)
     remember_served_base(app)
 
 
 def register_commands(app: Flask) -> None:
-    from portal import actions_cli, cli
+    from portal.commands import actions_cli, cli
     from portal.inbound import cli as _inbound_cli  # noqa: F401 - adds `mail fetch` and `mail receive`
     from portal.mailer.cli import mail_cli
     from portal.orders import cli as orders_cli

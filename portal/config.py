@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from portal.passwords import DEFAULT_COST as DEFAULT_HASH_COST  # argon2-cffi's defaults, kept there
+from portal.auth.passwords import DEFAULT_COST as DEFAULT_HASH_COST  # argon2-cffi's defaults, kept there
 from tools.escalation_policy import EscalationRules
 from tools.sla import RESOLUTION_HOURS, BusinessCalendar, parse_targets
 from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
@@ -88,7 +88,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
-        # Seconds; short, so a Redis outage costs a request little (jobs are kept, see portal/deferred.py).
+        # Seconds; short, so a Redis outage costs a request little (jobs are kept: portal/jobs/deferred.py).
         "REDIS_CONNECT_TIMEOUT": _float("REDIS_CONNECT_TIMEOUT", 2.0),
         "REDIS_SOCKET_TIMEOUT": _float("REDIS_SOCKET_TIMEOUT", 5.0),
         # Unset: links follow the host and port the portal is served on (portal/mailer/links.py).

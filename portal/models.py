@@ -34,7 +34,8 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from portal import passwords, search_ddl
+from portal.auth import passwords
+from portal.database import search_ddl
 from portal.extensions import db
 
 Money = Numeric(12, 2)
@@ -187,7 +188,7 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the account was closed and its personal data anonymised (portal/services/privacy.py).
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Staff: available for auto-assignment, or away (portal/routing.py skips them).
+    # Staff: available for auto-assignment, or away (portal/desk/routing.py skips them).
     available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at.desc()")
@@ -396,7 +397,7 @@ class Ticket(db.Model):
     form_token: Mapped[str | None] = mapped_column(String(64))
     # When the customer last opened the ticket's page: staff replies after it are "unread".
     customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The team whose queue the ticket is in (portal/routing.py), and the ticket a duplicate was merged into.
+    # The team whose queue the ticket is in (portal/desk/routing.py); the ticket a duplicate was merged into.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
 
@@ -929,7 +930,7 @@ class ContentRevision(db.Model):
 
 
 class DeferredJob(db.Model):
-    """A background job that could not be enqueued because Redis was down (portal.queue.defer).
+    """A background job that could not be enqueued because Redis was down (portal.jobs.queue.defer).
 
     Written after the row it works on was committed, deleted once RQ has the job; workers sweep the
     table every few seconds, so the job runs as soon as Redis answers again.

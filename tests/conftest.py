@@ -57,7 +57,7 @@ def make_app(database_uri: str, tmp_path: Path, **extra):
 
 def rate_limited_demo_app(tmp_path: Path, **limits):
     """A SQLite app with rate limiting on, the demo data seeded and the limiter's counters cleared."""
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
     from portal.extensions import limiter
 
     app = make_app(f"sqlite:///{tmp_path / 'limited.db'}", tmp_path, RATELIMIT_ENABLED=True, **limits)
@@ -165,7 +165,7 @@ def auth(client):
 @pytest.fixture
 def seeded(app):
     """The demo accounts and orders."""
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     with app.app_context():
         seed_demo()

@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
+from portal.database.search_ddl import include_name
 from portal.extensions import db
-from portal.search_ddl import include_name
 from tests.conftest import ADMIN_PG_URL, ROOT, base_config
 
 

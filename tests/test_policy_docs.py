@@ -1,6 +1,6 @@
 """The numbers the policy documents promise must be the numbers the code enforces.
 
-The documents are templates rendered with the limits (portal.policy_text); these tests read them
+The documents are templates rendered with the limits (portal.help.policy_text); these tests read them
 rendered with the defaults. tests/test_policy_numbers.py changes each limit.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from portal.config import load_config, policy_limits
-from portal.policy_text import read_policy
+from portal.help.policy_text import read_policy
 from tools import PolicyLimits
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from evaluation.scenario_setup import setup
-from portal import queue
 from portal.config import policy_limits
 from portal.extensions import db
+from portal.help.policy_text import policy_documents, render_policy
+from portal.jobs import queue
+from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Message, Role, User
-from portal.notifications import notify
-from portal.policy_text import policy_documents, render_policy
 from tests.conftest import make_app
 from tests.email.conftest import make_order, make_ticket, make_user
 from tools import PolicyLimits

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from portal.queue import QUEUES, redis_connection
+from portal.jobs.queue import QUEUES, redis_connection
 
 log = logging.getLogger("worker")
 

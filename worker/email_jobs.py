@@ -15,10 +15,10 @@ from functools import partial
 from flask_mail import Message as MailMessage
 
 from portal.extensions import db
+from portal.jobs.queue import is_final_attempt
 from portal.mailer import outbox
 from portal.mailer.links import mail_domain
 from portal.mailer.messages import staff_digest
-from portal.queue import is_final_attempt
 from worker import mail_transport
 
 log = logging.getLogger(__name__)

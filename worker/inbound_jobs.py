@@ -15,8 +15,8 @@ import threading
 
 from flask import Flask, current_app
 
-from portal import queue
 from portal.inbound.imap import fetch_mailbox
+from portal.jobs import queue
 from worker.app import get_app
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Background jobs (enqueued by dotted path from portal.queue). Thin: ids in, agent and services do the work.
+"""Background jobs (enqueued by dotted path, portal.jobs.queue). Thin: ids in, agent and services do the work.
 
 process_ticket holds no transaction across the model: claim + load (short transaction) → the agent loop
 (tools are their own transactions) → store (short transaction). On an error it re-raises so RQ records
@@ -13,7 +13,7 @@ import time
 from flask import current_app
 
 from portal.extensions import db
-from portal.queue import is_final_attempt
+from portal.jobs.queue import is_final_attempt
 from portal.telemetry.metrics import record_run
 from worker.agent import runs
 from worker.agent.backends import BackendError, backend_name

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import func, or_, select, update
 
-from portal import queue
+from portal.database.sqlite import write_transaction
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import AgentRun, RunStatus, utcnow
-from portal.sqlite import write_transaction
-from portal.tickets import enqueue_after_commit
+from portal.support.tickets import enqueue_after_commit
 from worker.agent.runs import ACTIVE, hand_to_person
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ Stock RQ 3 behaviour this changes (docs/architecture.md, "When Redis is down"):
 - its reconnect backoff grows to 60 s, so a 30 s outage can cost another minute;
 - a Redis that comes back empty has forgotten the worker: heartbeats refresh a hash that is no longer in
   `rq:workers`, so `rq info` shows no workers.
-The upkeep thread also sweeps the jobs kept while Redis was down (portal.deferred).
+The upkeep thread also sweeps the jobs kept while Redis was down (portal.jobs.deferred).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rq import SimpleWorker, worker_registration
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 
-from portal.deferred import flush_deferred, redis_unavailable_errors
+from portal.jobs.deferred import flush_deferred, redis_unavailable_errors
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import httpx
 from flask import current_app
 
 from portal.extensions import db
-from portal.queue import is_final_attempt
+from portal.jobs.queue import is_final_attempt
 from portal.webhooks import outbox
 from portal.webhooks.signing import SIGNATURE_HEADER, signature_header
 

@@ -5,10 +5,10 @@ Revises: d60068ba73a7
 Create Date: 2026-12-02 21:14:26.013622
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = '20dc9af23070'

@@ -5,10 +5,10 @@ Revises: 9c4f1a2b3d5e
 Create Date: 2026-12-03 15:20:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = '3e8c1a5b7d20'

@@ -5,10 +5,10 @@ Revises: 3e8c1a5b7d20
 Create Date: 2026-12-03 15:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = '4a7d2c9e1f63'

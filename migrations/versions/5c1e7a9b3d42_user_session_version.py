@@ -5,9 +5,8 @@ Revises: 20dc9af23070
 Create Date: 2026-12-03 14:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c1e7a9b3d42'

@@ -5,9 +5,8 @@ Revises: 5c1e7a9b3d42
 Create Date: 2026-12-03 15:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7b2d4e6f8a10'

@@ -5,11 +5,10 @@ Revises: 9e4c2a7d1b35
 Create Date: 2026-12-03 16:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.models
-
 
 # revision identifiers, used by Alembic.
 revision = '9c4f1a2b3d5e'

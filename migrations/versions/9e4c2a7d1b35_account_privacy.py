@@ -5,11 +5,10 @@ Revises: 7b2d4e6f8a10
 Create Date: 2026-12-03 15:20:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.models
-
 
 # revision identifiers, used by Alembic.
 revision = '9e4c2a7d1b35'

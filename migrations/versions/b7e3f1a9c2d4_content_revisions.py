@@ -5,10 +5,10 @@ Revises: 4a7d2c9e1f63
 Create Date: 2026-12-03 16:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'b7e3f1a9c2d4'

@@ -5,9 +5,8 @@ Revises: c15a0000000a
 Create Date: 2026-12-05 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c13a00000009'

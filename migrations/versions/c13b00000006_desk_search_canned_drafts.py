@@ -5,11 +5,11 @@ Revises: c17b00000002
 Create Date: 2026-12-04 02:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
-from portal import search_ddl
+from alembic import op
 
+import portal.models
+from portal.database import search_ddl
 
 # revision identifiers, used by Alembic.
 revision = 'c13b00000006'

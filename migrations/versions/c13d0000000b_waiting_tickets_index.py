@@ -8,9 +8,8 @@ Revises: c13a00000009
 Create Date: 2026-12-04 03:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c13d0000000b'

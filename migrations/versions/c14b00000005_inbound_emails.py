@@ -5,10 +5,10 @@ Revises: c13s00000007
 Create Date: 2026-12-04 02:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'c14b00000005'

@@ -5,9 +5,8 @@ Revises: c13c00000008
 Create Date: 2026-12-04 02:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c15a0000000a'

@@ -5,10 +5,10 @@ Revises: b7e3f1a9c2d4
 Create Date: 2026-12-10 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'c17a00000001'

@@ -5,9 +5,8 @@ Revises: c17c00000003
 Create Date: 2026-12-04 02:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c17b00000002'

@@ -10,9 +10,8 @@ Create Date: 2026-12-04 01:40:00.000000
 """
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c17c00000003'

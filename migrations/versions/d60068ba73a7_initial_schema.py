@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-21 11:30:24.441207
 
 """
-from alembic import op
 import sqlalchemy as sa
-import portal.models
+from alembic import op
 
+import portal.models
 
 # revision identifiers, used by Alembic.
 revision = 'd60068ba73a7'

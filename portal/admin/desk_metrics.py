@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, current_app, request
 
-from portal import metrics
-from portal.admin import bp
+from portal.admin import bp, metrics
 from portal.models import utcnow
 
 MAX_RANGE_DAYS = 366

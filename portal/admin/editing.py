@@ -19,8 +19,8 @@ from portal.admin.forms import ButtonForm, ContentEditForm
 from portal.config import policy_limits
 from portal.extensions import db
 from portal.help import articles as help_articles
+from portal.help.policy_text import render_policy
 from portal.models import ContentRevision
-from portal.policy_text import render_policy
 from portal.services import content
 
 SECTIONS = {"policies": content.POLICY, "articles": content.ARTICLE}

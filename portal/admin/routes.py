@@ -10,17 +10,17 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from portal import metrics, queue, sla
-from portal.accounts import AccountError, create_user, new_account_transaction
-from portal.accounts import set_active as set_user_active
-from portal.admin import bp, charts, desk_metrics
+from portal.admin import bp, charts, desk_metrics, metrics
 from portal.admin.forms import ButtonForm, StaffUserForm
+from portal.auth.accounts import AccountError, create_user, new_account_transaction
+from portal.auth.accounts import set_active as set_user_active
 from portal.config import policy_limits
-from portal.desk import canned_routes, drafts
+from portal.desk import canned_routes, drafts, sla
 from portal.extensions import db
+from portal.help.policy_text import render_policy
+from portal.jobs import queue
 from portal.mailer.account_mail import send_password_reset
 from portal.models import ActionDecision, Role, User, utcnow
-from portal.policy_text import render_policy
 from portal.services import content
 from portal.services.audit import Actor, log_action
 from portal.services.help_center import help_metrics

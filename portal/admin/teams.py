@@ -1,4 +1,4 @@
-"""Admin views for teams, their members and the routing rules (portal/routing.py applies them)."""
+"""Admin views for teams, their members and the routing rules (portal/desk/routing.py applies them)."""
 
 from __future__ import annotations
 

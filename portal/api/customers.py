@@ -9,9 +9,9 @@ from portal.api import paging
 from portal.api.errors import ApiError
 from portal.api.schemas import CustomerOut, CustomerPage, CustomerQuery, CustomerUpsert, customer_out
 from portal.api.spec import operation
+from portal.database.sqlite import write_transaction
 from portal.models import Role, User
 from portal.services.shop import ShopDataError, upsert_customer
-from portal.sqlite import write_transaction
 
 
 @operation(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts import find_user_by_email
 from portal.api import paging
 from portal.api.errors import ApiError
 from portal.api.schemas import OrderChanges, OrderOut, OrderPage, OrderQuery, OrderUpsert, order_out
 from portal.api.spec import operation
+from portal.auth.accounts import find_user_by_email
 from portal.extensions import db
 from portal.models import Order
 from portal.services import shop

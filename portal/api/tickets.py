@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import g, request
 from sqlalchemy import select
 
-from portal.accounts import find_user_by_email
 from portal.api import paging
 from portal.api.errors import ApiError
 from portal.api.schemas import (
@@ -26,12 +25,13 @@ from portal.api.schemas import (
     ticket_out,
 )
 from portal.api.spec import operation
+from portal.auth.accounts import find_user_by_email
 from portal.extensions import db
 from portal.models import ActionLog, Message, Order, Ticket, TicketStatus
 from portal.services import shop
 from portal.services.transaction import customer_transaction
 from portal.support import actions
-from portal.tickets import TicketError, add_customer_reply, open_ticket, resolve_by_integration
+from portal.support.tickets import TicketError, add_customer_reply, open_ticket, resolve_by_integration
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

@@ -1,4 +1,4 @@
-"""Log in, log out, sign up, reset a forgotten password: thin views over portal.accounts."""
+"""Log in, log out, sign up, reset a forgotten password: thin views over portal.auth.accounts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
-from portal import passwords
-from portal.account_links import AccountLinkError, token_in_url, user_for_reset, user_for_verification
-from portal.accounts import (
+from portal.auth import bp, passwords, throttle
+from portal.auth.account_links import AccountLinkError, token_in_url, user_for_reset, user_for_verification
+from portal.auth.accounts import (
     AccountError,
     authenticate,
     change_password,
@@ -19,7 +19,6 @@ from portal.accounts import (
     new_account_transaction,
     normalize_email,
 )
-from portal.auth import bp, throttle
 from portal.auth.forms import (
     ForgotPasswordForm,
     LoginForm,

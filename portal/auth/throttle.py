@@ -14,7 +14,7 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from portal.accounts import find_user_by_email, normalize_email
+from portal.auth.accounts import find_user_by_email, normalize_email
 from portal.extensions import db, limiter
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from portal import sla
+from portal.desk import sla
 from portal.extensions import db
+from portal.mailer.notifications import notify
 from portal.models import (
     ActionDecision,
     AgentRun,
@@ -24,11 +25,10 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.notifications import notify
 from portal.services import approve_held, reject_held
 from portal.services.audit import ActionResult, Actor, log_action
 from portal.services.transaction import customer_transaction
-from portal.tickets import mask_cards, request_agent_run, request_draft, response_due
+from portal.support.tickets import mask_cards, request_agent_run, request_draft, response_due
 
 REOPEN_REASON = "Reopened by staff"
 

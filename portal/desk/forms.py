@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from portal.desk import canned
 from portal.services.overrides import LIMITS, REASON_MAX, REASON_MIN, Override
 from portal.support.forms import _ticket_text
-from portal.tickets import BODY_MAX
+from portal.support.tickets import BODY_MAX
 from tools.messages import REJECTION_REASONS
 from tools.replacement import PROBLEMS
 

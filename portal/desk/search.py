@@ -3,7 +3,7 @@
 Exact matches (a ticket reference, an order number, a customer's email) are unique-index lookups and
 come first; then customers by name; then tickets whose subject or messages contain the words, ranked by
 the database's full-text score (Postgres `ts_rank` over a GIN index, SQLite FTS5's bm25; see
-portal.search_ddl). Internal notes are searched too: the desk is staff only.
+portal.database.search_ddl). Internal notes are searched too: the desk is staff only.
 
 At a million messages a common word matches far too many to rank them all within a page's budget, so
 each kind of match is capped (MESSAGE_CANDIDATES) and only those are ranked: precise queries are exact,
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.orm import joinedload
 
+from portal.database.search_ddl import tsvector
 from portal.desk.queries import MAX_PAGE
 from portal.extensions import db
 from portal.models import Message, Order, Role, Ticket, User
-from portal.search_ddl import tsvector
 
 QUERY_MAX = 200
 PER_PAGE = 20
@@ -120,7 +120,7 @@ def _like_escaped(value: str) -> str:
 
 def _by_words_postgres(query: str) -> list[Hit]:
     """Subjects, then messages by ts_rank among the first MESSAGE_CANDIDATES matches."""
-    # The expressions are spelled as in portal.search_ddl's indexes, or Postgres would not use them.
+    # The expressions are spelled as in portal.database.search_ddl's indexes, or Postgres would not use them.
     # No ORDER BY in the inner selects: a common word must not make the database sort every match.
     subjects = db.session.execute(
         text(

@@ -17,8 +17,8 @@ from sqlalchemy.orm import selectinload
 from portal.desk.actions import _mark_answered_by
 from portal.desk.forms import StaffAddressForm, StaffCancelForm, StaffRefundForm, StaffReplacementForm
 from portal.extensions import db
+from portal.mailer.notifications import notify
 from portal.models import AuthorKind, Cancellation, Message, Order, Refund, Replacement, Ticket, User
-from portal.notifications import notify
 from portal.services import ActionResult, Actor, execute
 from portal.services.overrides import Override
 from portal.services.transaction import customer_transaction

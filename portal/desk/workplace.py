@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from portal import routing
-from portal.desk import actions
+from portal.desk import actions, routing
 from portal.desk.actions import _log
 from portal.extensions import db
+from portal.mailer.notifications import notify
 from portal.models import AuthorKind, Message, SavedView, Tag, Team, Ticket, TicketStatus, User, utcnow
-from portal.notifications import notify
 from portal.services.transaction import customer_transaction
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

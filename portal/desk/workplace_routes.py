@@ -13,9 +13,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal import routing
 from portal.auth.routes import safe_next_url
-from portal.desk import bp, queries, workplace
+from portal.desk import bp, queries, routing, workplace
 from portal.desk.forms import ActionForm
 from portal.desk.routes import _back, _first_error, _ticket_or_404
 from portal.desk.workplace_forms import (

@@ -4,9 +4,9 @@
 2. a reply address whose signature is not ours: refused (nobody posts into a ticket by guessing);
 3. the ticket it answers (the signed reply address, else our Message-IDs in In-Reply-To / References),
    when the sender is that ticket's customer: the text joins the thread exactly as a reply on the portal
-   does (portal.tickets.add_customer_reply: the agent runs again, or staff are alerted; a resolved ticket
-   reopens);
-4. any other mail from a known customer: a new ticket (portal.tickets.open_ticket);
+   does (portal.support.tickets.add_customer_reply: the agent runs again, or staff are alerted; a resolved
+   ticket reopens);
+4. any other mail from a known customer: a new ticket (portal.support.tickets.open_ticket);
 5. an unknown sender: the sign-up pointer (at most once per address per INBOUND_SIGNUP_REPLY_HOURS).
 Every message is recorded in inbound_emails under its Message-ID in the same transaction as its effect,
 so a message taken in twice (a refetch after a crash, two pollers) has its effect once.
@@ -26,7 +26,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts import find_user_by_email
+from portal.auth.accounts import find_user_by_email
+from portal.database.sqlite import write_transaction
 from portal.extensions import db
 from portal.inbound import headers, signup
 from portal.inbound.addresses import ReplyTag, mailbox_address, read_tag
@@ -34,8 +35,7 @@ from portal.inbound.text import body_text, new_text
 from portal.mailer.compose import one_line, summary
 from portal.models import InboundEmail, InboundOutcome, Ticket, User
 from portal.services.transaction import customer_transaction
-from portal.sqlite import write_transaction
-from portal.tickets import BODY_MAX, SUBJECT_MAX, add_customer_reply, open_ticket
+from portal.support.tickets import BODY_MAX, SUBJECT_MAX, add_customer_reply, open_ticket
 
 log = logging.getLogger(__name__)
 DUPLICATE = "duplicate"

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.mailer.compose import render
 from portal.mailer.links import external_url, mail_domain
+from portal.mailer.notifications import add_outbox_row
 from portal.models import EmailOutbox, InboundEmail, InboundOutcome, utcnow
-from portal.notifications import add_outbox_row
 
 EVENT = "signup_pointer"
 

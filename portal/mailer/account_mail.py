@@ -2,7 +2,7 @@
 
 Like every other message they go through the outbox.
 
-They carry a signed link (portal/account_links.py) and no ticket; they are always sent, whatever the
+They carry a signed link (portal/auth/account_links.py) and no ticket; they are always sent, whatever the
 customer's update-email setting, because the customer asked for them a moment ago.
 """
 
@@ -13,12 +13,12 @@ import time
 
 from flask import current_app
 
-from portal import account_links as links
+from portal.auth import account_links as links
 from portal.mailer import outbox
 from portal.mailer.compose import render
 from portal.mailer.links import external_url, mail_domain
+from portal.mailer.notifications import add_outbox_row
 from portal.models import EmailOutbox, User
-from portal.notifications import add_outbox_row
 
 LINK_MINUTES = int(links.LINK_MAX_AGE.total_seconds() // 60)
 VERIFY_HOURS = int(links.VERIFY_MAX_AGE.total_seconds() // 3600)

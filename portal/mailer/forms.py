@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from portal.tickets import BODY_MAX
+from portal.support.tickets import BODY_MAX
 
 
 class FeedbackForm(FlaskForm):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from portal.mailer.compose import render
 from portal.mailer.links import external_url, mail_domain
+from portal.mailer.notifications import add_outbox_row
 from portal.models import AddressChange, EmailOutbox, Order
-from portal.notifications import add_outbox_row
 
 EVENT = "address_changed"
 

@@ -18,8 +18,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
-from portal import queue
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import EmailOutbox, OutboxStatus, utcnow
 
 STAFF_PREFIX = "alert:"  # staff alerts ("alert:escalated" ...) are sent as per-person digests

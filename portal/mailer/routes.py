@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
-from portal.access import admin_required
+from portal.auth.access import admin_required
 from portal.extensions import db
 from portal.mailer import bp, outbox
 from portal.mailer.feedback import FeedbackLinkError, read_token, record_feedback
+from portal.mailer.forms import FeedbackForm
 from portal.models import Ticket
+from portal.services.transaction import customer_transaction
+from portal.support.actions import reopen_not_satisfied, satisfaction_received
 
 VERDICT_WORDS = {"satisfied": "satisfied", "unsatisfied": "not satisfied"}
 
@@ -23,8 +26,6 @@ def feedback(token: str):
         payload = read_token(token)
     except FeedbackLinkError as exc:
         return _no_store(render_template("mailer/feedback.html", error=str(exc), expired=exc.expired), 400)
-    from portal.mailer.forms import FeedbackForm  # here: portal.tickets imports this package
-
     words = VERDICT_WORDS[payload["v"]]
     form = FeedbackForm()
     if not form.validate_on_submit():
@@ -41,9 +42,6 @@ def _unhappy(payload: dict) -> bool:
 
 def _record(payload: dict, comment: str) -> bool:
     """Store the vote once; a "not satisfied" one also sends the ticket back to the desk."""
-    from portal.services.transaction import customer_transaction  # here: they import this package
-    from portal.support.actions import reopen_not_satisfied, satisfaction_received
-
     ticket = db.session.get(Ticket, int(payload["t"]))
     if ticket is None:
         return False

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.access import own_invoiced_order_or_404, own_order_or_404
+from portal.auth.access import own_invoiced_order_or_404, own_order_or_404
 from portal.auth.forms import ResendVerificationForm
 from portal.extensions import db
 from portal.main import bp
@@ -91,7 +91,7 @@ def _check_database() -> str:
 def _check_redis() -> str:
     if not current_app.config.get("REDIS_URL"):
         return "not used"
-    from portal.queue import redis_connection
+    from portal.jobs.queue import redis_connection
 
     try:
         redis_connection().ping()

@@ -24,10 +24,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from portal.api.schemas import OrderUpsert, order_out
+from portal.database.sqlite import write_transaction
 from portal.extensions import db
 from portal.services import shop
 from portal.services.transaction import customer_transaction
-from portal.sqlite import write_transaction
 
 ORDER_COLUMNS = ("status", "placed_at", "total", "currency", "payment_method", "carrier", "tracking_number",
                  "delivery_address", "shipped_at", "delivered_at")  # fmt: skip

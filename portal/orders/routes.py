@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from portal.access import own_invoiced_order_or_404, own_order_or_404
+from portal.auth.access import own_invoiced_order_or_404, own_order_or_404
 from portal.orders import bp
 from portal.orders.forms import NEW_ADDRESS, AddressChangeForm
 from portal.orders.page import order_page_context

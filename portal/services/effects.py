@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from portal import routing, sla
+from portal.desk import routing, sla
 from portal.extensions import db
 from portal.mailer.order_mail import send_address_changed
 from portal.models import (
@@ -25,7 +25,7 @@ from portal.models import (
     TicketStatus,
 )
 from portal.services.payments import Payout, get_provider
-from portal.tickets import response_due
+from portal.support.tickets import response_due
 from tools import Decision
 
 EFFECT_MODELS = {

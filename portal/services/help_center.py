@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import HelpSearch, HelpSuggestionClick, HelpVote, utcnow
-from portal.pii import mask_card_numbers
+from portal.support.pii import mask_card_numbers
 
 VISIT_MINUTES = 30
 HELP_VISIT_KEY = "help_visit"  # session key: the visit that opened suggested articles

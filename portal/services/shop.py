@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.accounts import find_user_by_email, normalize_email
+from portal.auth.accounts import find_user_by_email, normalize_email
 from portal.extensions import db
 from portal.models import Order, OrderItem, OrderStatus, Role, User, utcnow
 

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 
+from portal.database.sqlite import write_transaction
 from portal.extensions import db
 from portal.models import User
-from portal.sqlite import write_transaction
 
 
 @contextmanager

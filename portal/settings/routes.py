@@ -12,8 +12,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from sqlalchemy.exc import IntegrityError
 
-from portal.account_links import AccountLinkError, read_email_change, token_in_url
-from portal.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
+from portal.auth.account_links import AccountLinkError, read_email_change, token_in_url
+from portal.auth.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
 from portal.extensions import db, limiter
 from portal.mailer.account_mail import send_email_confirmation
 from portal.models import utcnow

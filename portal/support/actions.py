@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from portal import routing, sla, webhooks
+from portal import webhooks
+from portal.desk import routing, sla
 from portal.extensions import db
+from portal.mailer.notifications import notify
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
-from portal.notifications import notify
 from portal.services.audit import Actor, log_action
-from portal.tickets import mask_cards, request_draft, response_due
+from portal.support.tickets import mask_cards, request_draft, response_due
 
 CUSTOMER_ESCALATION_REASON = "Customer asked for a person"
 NOT_SATISFIED_REASON = "Customer not satisfied"

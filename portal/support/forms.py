@@ -1,4 +1,4 @@
-"""Customer ticket forms; text rules come from portal.tickets so the pages and the CLI agree."""
+"""Customer ticket forms; text rules come from portal.support.tickets so the pages and the CLI agree."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from portal.tickets import BODY_MAX, SUBJECT_MAX, TicketError, clean_text
+from portal.support.tickets import BODY_MAX, SUBJECT_MAX, TicketError, clean_text
 
 
 def _ticket_text(name: str, maximum: int):
-    """A validator that reports portal.tickets' own message (empty, too long)."""
+    """A validator that reports portal.support.tickets' own message (empty, too long)."""
 
     def validate(_form, field) -> None:
         try:

@@ -1,4 +1,4 @@
-"""Customer ticket pages: thin Post/Redirect/Get views over portal.tickets and portal.support.actions.
+"""Customer ticket pages: thin Post/Redirect/Get views over portal.support.tickets and portal.support.actions.
 
 Every change runs in `customer_transaction`: writers for one customer are serialized and read the ticket
 after the lock, so a double click or two tabs take effect once (and SQLite never sees a stale write).
@@ -10,9 +10,9 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
-from portal import deferred, queue
-from portal.access import own_order_or_404, own_ticket_or_404
+from portal.auth.access import own_order_or_404, own_ticket_or_404
 from portal.extensions import db, limiter
+from portal.jobs import deferred, queue
 from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus, utcnow
 from portal.services import help_center
 from portal.services.help_center import HELP_VISIT_KEY
@@ -27,7 +27,7 @@ from portal.support.forms import (
 )
 from portal.support.listing import SEARCH_MAX, customer_tickets
 from portal.support.outcomes import describe_outcome, effect_references
-from portal.tickets import TicketError, add_customer_reply, open_ticket
+from portal.support.tickets import TicketError, add_customer_reply, open_ticket
 
 WORKING = (TicketStatus.NEW.value, TicketStatus.PROCESSING.value)
 STATUS_WORDS = {
@@ -37,7 +37,8 @@ STATUS_WORDS = {
     "escalated": "A member of our support team is looking at this.",
     "resolved": "Resolved.",
 }
-# While Redis is down the ticket is stored but its job waits (portal.deferred): say so, not "in a moment".
+# While Redis is down the ticket is stored but its job waits (portal.jobs.deferred): say so, not
+# "in a moment".
 WAITS = "Our assistant is briefly unavailable and will answer as soon as it is back; no need to send again."
 WAITING_WORDS = f"Your message is saved. {WAITS}"
 

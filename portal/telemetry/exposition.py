@@ -17,8 +17,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 
-from portal import queue
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import EmailOutbox, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)

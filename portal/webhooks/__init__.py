@@ -21,7 +21,7 @@ from portal.models import Ticket, WebhookDelivery, WebhookEndpoint, utcnow
 log = logging.getLogger(__name__)
 
 EVENTS = ("ticket.created", "ticket.escalated", "ticket.resolved", "ticket.satisfaction", "action.done")
-# portal.notifications event -> webhook event
+# portal.mailer.notifications event -> webhook event
 NOTIFY_EVENTS = {
     "ticket_received": "ticket.created",
     "escalated": "ticket.escalated",
@@ -40,8 +40,8 @@ def emit(event: str, ticket: Ticket, source: str, **data: Any) -> int:
     endpoints = _subscribers(event)
     if not endpoints:
         return 0
-    from portal import queue
-    from portal.tickets import enqueue_after_commit  # here: portal.tickets imports notifications
+    from portal.jobs import queue
+    from portal.support.tickets import enqueue_after_commit  # here: it imports notifications, then us
 
     payload = _payload(event, ticket, data)
     added = 0

@@ -121,7 +121,7 @@ def retry(delivery_ids: Iterable[str] | None = None) -> list[str]:
 
 def enqueue(delivery_ids: Iterable[str]) -> None:
     """Enqueue a send job per delivery (call after commit)."""
-    from portal import queue
+    from portal.jobs import queue
 
     for delivery_id in delivery_ids:
         queue.enqueue(queue.DELIVER_WEBHOOK, delivery_id, queue=queue.WEBHOOK_QUEUE)

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.jobs.queue import DELIVER_WEBHOOK
 from portal.models import ApiKey, Ticket, User, WebhookDelivery, WebhookEndpoint
-from portal.queue import DELIVER_WEBHOOK
 from portal.webhooks.signing import signature_header, verify
 from tests.api.conftest import auth, make_key
 
@@ -35,7 +35,7 @@ def endpoints(seeded):
 
 
 def _open(app):
-    from portal.tickets import open_ticket
+    from portal.support.tickets import open_ticket
 
     customer = db.session.scalar(select(User).where(User.email == "customer@example.com"))
     return open_ticket(customer, "Lamp", "My lamp arrived broken.")

@@ -66,8 +66,8 @@ def live_server(live_app):
 @pytest.fixture
 def site(live_app, live_server):
     """An empty database with the demo accounts and orders, and the base URL."""
-    from portal.demo import seed_demo
-    from portal.queue import InProcessQueue
+    from portal.commands.demo import seed_demo
+    from portal.jobs.queue import InProcessQueue
 
     # A fresh queue per test: a job or retry left over from the previous test must not run on this
     # test's rows (TRUNCATE ... RESTART IDENTITY hands the same ids out again).

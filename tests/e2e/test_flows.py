@@ -235,14 +235,15 @@ HISTORY = [  # (customer, order, message, days ago, customer satisfied afterward
 
 
 def _history(site) -> None:
-    """A few weeks of real agent work: tickets opened through portal.tickets, answered by the real agent."""
+    """A few weeks of real agent work: tickets opened through portal.support.tickets, answered by the real
+    agent."""
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from portal.extensions import db
     from portal.models import Order, Ticket, User, utcnow
-    from portal.tickets import open_ticket
+    from portal.support.tickets import open_ticket
 
     refs = []
     with site.app.app_context():

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from portal.extensions import db
 from portal.models import AgentRun, EmailOutbox
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.conftest import wait_for
 from tests.worker.test_pipeline import add_customer, add_order
 

@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal import queue
 from portal.extensions import db
+from portal.jobs import queue
+from portal.mailer.notifications import notify
 from portal.models import EmailOutbox
-from portal.notifications import notify
 from tests.email.conftest import SMTPServer, by_email, make_ticket, use_smtp
 from worker import email_jobs, mail_transport
 

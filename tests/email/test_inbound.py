@@ -13,12 +13,12 @@ from email.utils import make_msgid
 import pytest
 from sqlalchemy import func, select
 
-from portal import queue
 from portal.extensions import db
 from portal.inbound.addresses import reply_address
 from portal.inbound.imap import fetch_mailbox
+from portal.jobs import queue
 from portal.models import AgentRun, EmailOutbox, InboundEmail, Message, Ticket, utcnow
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.email.conftest import make_user
 from tests.email.imap_server import DovecotServer
 

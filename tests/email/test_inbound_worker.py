@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import InboundEmail, Message
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.conftest import wait_for
 from tests.email.conftest import make_user
 from tests.email.imap_server import DovecotServer

@@ -13,7 +13,7 @@ from tests.conftest import make_app
 
 @pytest.fixture
 def unconfigured(tmp_path):
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     app = make_app(f"sqlite:///{tmp_path / 'links.db'}", tmp_path, SERVER_NAME_FOR_LINKS=None)
     with app.app_context():

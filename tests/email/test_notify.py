@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal import queue
 from portal.extensions import db
+from portal.jobs import queue
+from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Message, Refund, Role
-from portal.notifications import notify
 from tests.email.conftest import by_email, make_order, make_ticket, make_user, resolve
 
 BASE = "https://help.shop.example"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.mailer import feedback
+from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Ticket, utcnow
-from portal.notifications import notify
 from tests.email.conftest import by_email, make_ticket, resolve
 
 DAY = 24 * 3600

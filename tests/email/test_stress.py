@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.mailer.notifications import notify
 from portal.models import EmailOutbox
-from portal.notifications import notify
 from tests.conftest import ROOT, wait_for
 from tests.email.conftest import SMTPServer, make_ticket, make_user
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Message, Refund, Role
-from portal.notifications import notify
 from tests.conftest import wait_for
 from tests.email.conftest import make_order, make_ticket, make_user, resolve
 

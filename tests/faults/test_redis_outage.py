@@ -12,10 +12,11 @@ from rq import Worker
 from rq.job import Job
 from sqlalchemy import func, select
 
-from portal import create_app, queue
+from portal import create_app
+from portal.auth.passwords import hash_password
 from portal.extensions import db, limiter
+from portal.jobs import queue
 from portal.models import AgentRun, AuthorKind, EmailOutbox, Message, Ticket, User
-from portal.passwords import hash_password
 from tests.conftest import WorkerPool, base_config, truncate_all, wait_for, worker_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
@@ -145,7 +146,7 @@ def test_redis_outage_under_load_loses_and_duplicates_nothing(outage_app, privat
     assert final["tickets_answered_twice"] == 0
     assert client.get("/readyz").status_code == 200
     with outage_app.app_context():
-        from portal import deferred
+        from portal.jobs import deferred
 
         assert deferred.backlog() == 0
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AgentRun, EmailOutbox
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.conftest import wait_for
 from tests.email.conftest import SMTPServer
 from tests.worker.test_pipeline import add_customer, add_order

@@ -32,7 +32,7 @@ def login(client, email: str) -> None:
 @pytest.fixture
 def demo(app):
     """The demo accounts and orders (cheap argon2 hashes: tests/conftest.py base_config)."""
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     with app.app_context():
         seed_demo()

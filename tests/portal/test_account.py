@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from portal import account_links
+from portal.auth import account_links
 from portal.extensions import db
+from portal.jobs.queue import SEND_EMAIL
 from portal.models import EmailOutbox, User
-from portal.queue import SEND_EMAIL
 from tests.portal.conftest import PASSWORDS, login
 
 CASEY = "customer@example.com"
@@ -182,7 +182,7 @@ def test_forgot_and_reset_forms_need_a_csrf_token(demo, client):
 
 
 def test_session_ids_carry_a_random_token_that_ending_sessions_replaces(demo):
-    from portal.accounts import load_user
+    from portal.auth.accounts import load_user
 
     with demo.app_context():
         casey = db.session.scalar(select(User).where(User.email == CASEY))

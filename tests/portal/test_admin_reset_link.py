@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.jobs.queue import SEND_EMAIL
 from portal.models import ActionLog, User
-from portal.queue import SEND_EMAIL
 from tests.portal.conftest import PASSWORDS, login, user_id
 from tests.portal.test_account import link_path, outbox
 

@@ -199,8 +199,8 @@ def test_the_assumed_count_follows_the_configured_days(admin, demo):
 @pytest.mark.postgres
 def test_desk_metrics_on_postgres(pg_app, monkeypatch):
 
-    from portal import metrics
-    from portal.demo import seed_demo
+    from portal.admin import metrics
+    from portal.commands.demo import seed_demo
 
     with pg_app.app_context():
         seed_demo()

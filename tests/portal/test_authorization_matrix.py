@@ -472,8 +472,8 @@ class World:
 
 def build_world() -> World:
     """Demo accounts and orders, a ticket each for A and B, a held refund on B's ticket (app context)."""
-    from portal.accounts import create_user
-    from portal.demo import seed_demo
+    from portal.auth.accounts import create_user
+    from portal.commands.demo import seed_demo
 
     seed_demo()
     victim = create_user("victim@example.com", "Vic Victim", "victim-password", Role.CUSTOMER)

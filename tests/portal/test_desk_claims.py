@@ -22,7 +22,7 @@ ROUNDS = 5  # a few tickets, each claimed by both at once: a lost race would sho
 @pytest.fixture
 def desk(any_app, monkeypatch):
     """The demo data on SQLite or Postgres (cheap argon2 hashes: tests/conftest.py base_config)."""
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     monkeypatch.setattr("portal.desk.actions.notify", lambda *args, **kwargs: None)
     with any_app.app_context():

@@ -34,7 +34,7 @@ def recorded(app):
 
 @pytest.fixture
 def desk(any_app):
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     with any_app.app_context():
         seed_demo()
@@ -70,7 +70,7 @@ def _plan(sql: str, parameters) -> str:
 
 @pytest.mark.postgres
 def test_counts_reasons_and_newest_escalated_read_only_the_waiting_index(pg_app):
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     with pg_app.app_context():
         seed_demo()

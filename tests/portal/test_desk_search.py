@@ -14,7 +14,7 @@ from tests.portal.conftest import TicketFactory, login
 
 @pytest.fixture
 def world(any_app, monkeypatch):
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     with any_app.app_context():
         seed_demo()

@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from portal import account_links
+from portal.auth import account_links
 from portal.extensions import db
 from portal.models import User
 from tests.portal.test_account import link_path, outbox, user

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from portal import queue
 from portal.extensions import db
-from portal.notifications import notify
-from portal.tickets import enqueue_after_commit
+from portal.jobs import queue
+from portal.mailer.notifications import notify
+from portal.support.tickets import enqueue_after_commit
 from tests.email.conftest import make_ticket, make_user
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from portal.extensions import limiter
-from portal.queue import SEND_EMAIL
+from portal.jobs.queue import SEND_EMAIL
 from tests.conftest import rate_limited_demo_app
 
 WRONG = "wrong-password"

@@ -1,4 +1,5 @@
-"""portal.metrics on both engines: per-day counts, resolution apart from silent closes, latency, costs."""
+"""portal.admin.metrics on both engines: per-day counts, resolution apart from silent closes, latency,
+costs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal import metrics
+from portal.admin import metrics
 from portal.extensions import db
 from portal.models import ActionLog, AgentRun, Ticket, User, utcnow
 

@@ -60,7 +60,7 @@ def test_a_hash_of_another_argon2_cost_is_rehashed_at_login(app):
 
 
 def test_verify_and_rehash_rules(app):
-    from portal import passwords
+    from portal.auth import passwords
 
     with app.app_context():
         new = passwords.hash_password(PASSWORD)
@@ -103,7 +103,7 @@ def test_unknown_and_known_emails_take_as_long_to_refuse(tmp_path):
 
 
 def test_an_inactive_account_is_refused_after_a_full_verify(tmp_path, monkeypatch):
-    from portal import passwords
+    from portal.auth import passwords
 
     app = make_app(f"sqlite:///{tmp_path / 'inactive.db'}", tmp_path)
     add_user(app, "gone@example.com")

@@ -52,7 +52,7 @@ def test_metrics_move_when_a_ticket_is_created_and_answered(client, demo):
 def test_a_rolled_back_ticket_is_not_counted(app, demo):
     from prometheus_client import REGISTRY
 
-    from portal.tickets import open_ticket
+    from portal.support.tickets import open_ticket
 
     def created() -> float:
         return REGISTRY.get_sample_value("supportops_tickets_created_total") or 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from portal import queue
+from portal.jobs import queue
 from tests.conftest import make_app, wait_for
 
 ATTEMPTS: list[bool] = []

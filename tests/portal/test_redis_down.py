@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal import deferred, queue, tickets
 from portal.extensions import db, limiter
+from portal.jobs import deferred, queue
 from portal.models import DeferredJob, Ticket
+from portal.support import tickets
 from tests.conftest import AuthActions, make_app
 from tests.faults.conftest import free_port
 
@@ -19,7 +20,7 @@ from tests.faults.conftest import free_port
 @pytest.fixture
 def down_app(tmp_path):
     """The demo data, rate limits on, and REDIS_URL pointing at a port nobody listens on."""
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
 
     url = f"redis://127.0.0.1:{free_port()}/0"
     app = make_app(

@@ -600,7 +600,7 @@ def both_read_first(app, monkeypatch, module: str, name: str, parties: int = 2):
     """Make concurrent requests each load the ticket before any of them writes (the worst interleaving).
 
     On SQLite that interleaving cannot happen: a writing request takes the database's write lock before
-    it reads anything (portal/sqlite.py), so the requests run one after the other.
+    it reads anything (portal/database/sqlite.py), so the requests run one after the other.
     """
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return

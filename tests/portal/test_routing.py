@@ -1,12 +1,13 @@
-"""Routing and auto-assignment (portal/routing.py): team by intent and priority, fewest open, cap, away."""
+"""Routing and auto-assignment (portal/desk/routing.py): team by intent and priority, fewest open, cap,
+away."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from portal import routing
-from portal.accounts import create_user
+from portal.auth.accounts import create_user
+from portal.desk import routing
 from portal.extensions import db
 from portal.models import ActionLog, AgentRun, Role, RoutingRule, Team, Ticket, User, utcnow
 from portal.services.effects import mark_escalated

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from portal import sla
+from portal.desk import sla
 from portal.desk.actions import reply
 from portal.extensions import db
 from portal.models import Ticket, User, utcnow
 from portal.services.effects import mark_escalated
-from portal.tickets import add_customer_reply
+from portal.support.tickets import add_customer_reply
 from tools.sla import BusinessCalendar, parse_targets
 
 

@@ -219,7 +219,7 @@ def test_home_links_tickets(customer, make_ticket):
 
 
 def test_ticket_creation_is_rate_limited(tmp_path):
-    from portal.demo import seed_demo
+    from portal.commands.demo import seed_demo
     from portal.extensions import limiter
     from tests.conftest import make_app
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal import queue
 from portal.desk import drafts
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import AgentRun, Draft, Message, Refund, Ticket
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.portal.conftest import login
 from tests.worker.test_pipeline import add_customer, add_order, shared_policy_index  # noqa: F401
 
@@ -103,7 +103,7 @@ def _escalated_with_draft(app) -> tuple[str, Draft]:
 @pytest.fixture
 def desk_app(sqlite_app, monkeypatch):
 
-    from portal.accounts import create_user
+    from portal.auth.accounts import create_user
     from portal.models import Role
 
     with sqlite_app.app_context():

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AgentRun, Ticket, utcnow
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.conftest import wait_for
 from tests.worker.test_pipeline import add_customer, add_order
 
@@ -77,7 +77,7 @@ def test_failing_job_retries_then_escalates(pg_app, workers, tmp_path):
 
 
 def test_stale_run_is_requeued_and_answered(pg_app, workers):
-    from portal import queue
+    from portal.jobs import queue
     from worker.reaper import requeue_stale_runs
 
     pg_app.config["QUEUE_MODE"] = "manual"  # the original job is "lost": it never reaches Redis

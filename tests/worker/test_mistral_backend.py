@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from evaluation.scenarios import load_scenarios, run_scenarios
-from portal import create_app, queue
-from portal.accounts import find_user_by_email
+from portal import create_app
+from portal.auth.accounts import find_user_by_email
 from portal.config import policy_limits
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import (
     ActionLog,
     AgentRun,
@@ -34,7 +35,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.conftest import ROOT, base_config
 from tests.fakes.mistral_server import FakeMistral, rule_based_reply
 from worker.agent.backends.base import BackendError, Citation

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal import queue
 from portal.extensions import db
+from portal.jobs import queue
 from portal.models import (
     ActionLog,
     AddressChange,
@@ -24,7 +24,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.tickets import add_customer_reply, open_ticket, request_agent_run
+from portal.support.tickets import add_customer_reply, open_ticket, request_agent_run
 from tools.escalation_policy import EscalationRules, rule_reasons
 from worker.agent import runs
 

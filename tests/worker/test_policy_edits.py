@@ -7,7 +7,7 @@ from pathlib import Path
 from portal.extensions import db
 from portal.models import User
 from portal.services.content import POLICY, save_revision
-from portal.tickets import open_ticket
+from portal.support.tickets import open_ticket
 from tests.worker.test_pipeline import add_customer, agent_messages, drain_agent
 
 QUESTION = "How many days after delivery do I have to ask for a refund?"

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.config import policy_limits
+from portal.database.sqlite import write_transaction
 from portal.desk.drafts import pending_for
 from portal.extensions import db
 from portal.models import Draft, Ticket, TicketStatus, utcnow
-from portal.sqlite import write_transaction
 from worker.agent.backends import BackendResult, Citation, get_backend
 from worker.agent.compose import compose
 from worker.agent.context import TicketSnapshot, build_context, load_ticket, redactor, triage_text

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from portal.pii import digits_only as _digits
-from portal.pii import luhn_valid, mask_card_numbers  # noqa: F401 - re-exported
+from portal.support.pii import digits_only as _digits
+from portal.support.pii import luhn_valid, mask_card_numbers  # noqa: F401 - re-exported
 from worker.agent.redaction.addresses import address_spans
 from worker.agent.redaction.cards import ANNOUNCED_CARD, CARD_CANDIDATE, mask_announced, mask_card_run
 from worker.agent.redaction.ids import ID_RULES

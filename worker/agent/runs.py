@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from portal import notifications, routing
+from portal.database.sqlite import write_transaction
+from portal.desk import routing
 from portal.extensions import db
+from portal.mailer import notifications
 from portal.models import (
     ActionDecision,
     AgentRun,
@@ -30,8 +32,7 @@ from portal.models import (
 from portal.services import Actor
 from portal.services.audit import log_action
 from portal.services.effects import mark_escalated
-from portal.sqlite import write_transaction
-from portal.tickets import request_draft
+from portal.support.tickets import request_draft
 from tools import messages
 from worker.agent.context import TicketSnapshot, load_ticket
 from worker.agent.pipeline import AgentOutput

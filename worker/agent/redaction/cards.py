@@ -1,6 +1,6 @@
 """Card numbers for what the model and the logs see: every grouping, and any number announced as a card.
 
-The portal masks Luhn-valid numbers at intake (portal/pii.py); here the net is wider. A digit run may
+The portal masks Luhn-valid numbers at intake (portal/support/pii.py); here the net is wider. A digit run may
 follow "no." or "#" directly ("card no.4111..."), a 14-digit Diners number may be written 4-4-4-2,
 and a 12-19 digit run right after "card", "Visa", "Amex"... is masked even when its checksum fails
 (a mistyped number is still the customer's card).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from portal.pii import digits_only, luhn_valid
+from portal.support.pii import digits_only, luhn_valid
 
 CARD_CANDIDATE = re.compile(
     r"(?<![\w+,/-])(?<!\d\.)(?<![A-Za-z]{2}\d\d )\d(?:(?: ?[.-] ?| )?\d){11,}(?![\w.,/]?\d|\w)"

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal.pii import digits_only
+from portal.support.pii import digits_only
 from worker.agent.redact import redact
 
 _TOKEN = re.compile(r"[\wÀ-ÿ'’]{2,}")

@@ -4,7 +4,7 @@
     passages = index.search("Do you ship internationally?", k=3)
 
 The index lives in `<instance>/policy_index/` and rebuilds itself when the policies, the policy
-limits they are rendered with (portal.policy_text) or the embedder change. A policy's text is its latest
+limits they are rendered with (portal.help.policy_text) or the embedder change. A policy's text is its latest
 admin-edited revision, else its file (portal.services.content): every job asks the database for the
 content version (one primary-key lookup) and rebuilds/reloads when an admin saved a revision.
 `flask --app wsgi agent index` calls `build_index` to build it ahead of time.

@@ -6,7 +6,7 @@ chunk. Sections longer than `max_chars` are split at paragraph boundaries; every
 its heading, so a piece is still understandable (and retrievable) on its own.
 
 The files are templates: chunks and the corpus hash are taken from the text rendered with the policy
-limits (portal.policy_text), so the index quotes the configured numbers and a changed limit rebuilds it.
+limits (portal.help.policy_text), so the index quotes the configured numbers and a changed limit rebuilds it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal.policy_text import policy_paths, read_policy
+from portal.help.policy_text import policy_paths, read_policy
 from tools import PolicyLimits
 
 # Bump when chunking changes the chunks for the same files: the index manifest stores it,

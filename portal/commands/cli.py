@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal.accounts import AccountError, create_user, find_user_by_email, set_active
+from portal.auth.accounts import AccountError, create_user, find_user_by_email, set_active
 from portal.extensions import db
 from portal.models import Role, User
 
@@ -57,7 +57,7 @@ def seed_command(force: bool) -> None:
     """Create the demo accounts and orders (idempotent)."""
     from flask import current_app
 
-    from portal.demo import DEMO_LOGINS, seed_demo
+    from portal.commands.demo import DEMO_LOGINS, seed_demo
 
     if current_app.config["ENV_NAME"] != "development" and not force:
         raise click.ClickException("refusing to seed demo data outside development (use --force)")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from portal.accounts import create_user, find_user_by_email
+from portal.auth.accounts import create_user, find_user_by_email
 from portal.extensions import db
 from portal.models import Order, OrderItem, Refund, Role, User, utcnow
 

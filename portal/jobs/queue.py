@@ -4,7 +4,7 @@ With REDIS_URL set, jobs go to RQ (named queues `agent`, `email` and `webhook`) 
 (`python -m worker`). Without it (`make run`), the same job functions run in a small in-process thread
 pool inside an app context. The web side enqueues by dotted path, so it never imports worker code.
 Always commit before enqueueing: a job must find the rows it is given. When Redis cannot be reached,
-the job is kept in the database and enqueued once Redis answers (portal.deferred); `enqueue` then
+the job is kept in the database and enqueued once Redis answers (portal.jobs.deferred); `enqueue` then
 returns None and never raises for it.
 """
 
@@ -224,7 +224,7 @@ def enqueue(
 def _enqueue_rq(
     app: Flask, path: str, args: tuple[Any, ...], queue: str, job_id: str | None, delay: float = 0
 ) -> str | None:
-    from portal import deferred
+    from portal.jobs import deferred
 
     try:
         return push_rq(app, path, args, queue, job_id, delay)

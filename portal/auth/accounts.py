@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import passwords
+from portal.auth import passwords
+from portal.database.sqlite import write_transaction
 from portal.extensions import db, login_manager
 from portal.models import Role, User
-from portal.sqlite import write_transaction
 
 EMAIL_TAKEN = "An account with this email already exists."
 

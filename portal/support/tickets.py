@@ -12,8 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import event
 
-from portal import queue, sla
+from portal.desk import sla
 from portal.extensions import db
+from portal.jobs import queue
+from portal.mailer.notifications import notify
 from portal.models import (
     AgentRun,
     AuthorKind,
@@ -25,7 +27,6 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.notifications import notify
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ BODY_MAX = 5000
 
 
 def response_due(now: datetime, priority: str | None = None) -> datetime:
-    """The first-response deadline for a ticket that starts waiting now (portal.sla: the priority's
+    """The first-response deadline for a ticket that starts waiting now (portal.desk.sla: the priority's
     target in working time; SLA_HOURS around the clock by default)."""
     return sla.first_response_due(now, priority)
 
@@ -138,7 +139,7 @@ def _drop_after_outer_rollback(session, _previous_transaction) -> None:
 
 def _flush_enqueues(session) -> None:
     # The rows are committed: nothing here may turn that into an error page. A Redis outage is handled
-    # inside queue.enqueue (the job is kept, portal.deferred); anything else is logged and left to the
+    # inside queue.enqueue (the job is kept, portal.jobs.deferred); anything else is logged and left to the
     # stale-run sweep (worker.reaper), which finds a queued run whose job never came.
     pending = session.info.pop("enqueue_after_commit", [])
     for path, args, queue_name in pending:
@@ -154,7 +155,7 @@ def _drop_enqueues(session) -> None:
 
 def mask_cards(text: str) -> str:
     """A full card number is never stored: mask it at intake (the rest of the text is kept exactly)."""
-    from portal.pii import mask_card_numbers
+    from portal.support.pii import mask_card_numbers
 
     return mask_card_numbers(text)
 

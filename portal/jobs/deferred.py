@@ -1,6 +1,6 @@
 """Jobs kept in the database while Redis is down, and handed to RQ as soon as it answers again.
 
-A ticket, reply or email row is committed before its job is enqueued (portal.queue). When that enqueue
+A ticket, reply or email row is committed before its job is enqueued (portal.jobs.queue). When that enqueue
 fails because Redis cannot be reached, the request must not fail: the row is already stored. Instead the
 job is written to `deferred_jobs` (its own short transaction) and the request goes on; the page says the
 answer waits. Every worker process sweeps the table every few seconds (worker.upkeep), and a web process
@@ -75,7 +75,7 @@ def is_waiting(path: str, *args: Any) -> bool:
 
 def flush_deferred(limit: int = SWEEP_BATCH) -> int:
     """Hand kept jobs to RQ, oldest first; returns how many went (stops at the first Redis failure)."""
-    from portal.queue import push_rq
+    from portal.jobs.queue import push_rq
 
     app = current_app._get_current_object()
     query = select(DeferredJob).order_by(DeferredJob.id).limit(limit).with_for_update(skip_locked=True)
