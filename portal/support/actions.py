@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal import routing, sla, webhooks
+from portal.config import settings
 from portal.extensions import db
 from portal.models import ActionDecision, AuthorKind, Message, Order, Ticket, TicketStatus, User, utcnow
 from portal.notifications import notify
@@ -97,7 +97,7 @@ def escalate_to_person(ticket: Ticket, comment: str = "") -> bool:
     if ticket.satisfaction is None:
         ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
         satisfaction_received(ticket)
-    hours = current_app.config["SLA_HOURS"]
+    hours = settings().policy.sla_hours
     _to_the_desk(ticket, comment, CUSTOMER_ESCALATION_REASON, _handover_text(hours), "ticket.escalate")
     return True
 
@@ -111,7 +111,7 @@ def reopen_not_satisfied(ticket: Ticket, comment: str = "") -> bool:
         return False
     ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
     satisfaction_received(ticket)
-    hours = current_app.config["SLA_HOURS"]
+    hours = settings().policy.sla_hours
     _to_the_desk(ticket, comment, NOT_SATISFIED_REASON, _not_satisfied_text(hours), "ticket.not_satisfied")
     return True
 
