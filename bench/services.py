@@ -343,6 +343,8 @@ def build_policy_index(database_url: str) -> None:
         from worker.agent.retrieval import build_index
     except ImportError:
         return
+    from portal.config import get_settings
+
     app = make_app(database_url)
     with app.app_context():
-        build_index(app.config, app.instance_path)
+        build_index(get_settings(app).agent, app.instance_path)

@@ -8,7 +8,14 @@ from typing import Any
 
 from flask import Flask
 
-from portal.config import DEV_SECRET_KEY, check_config, instance_path_from_env, load_config
+from portal.config import (
+    DEV_SECRET_KEY,
+    check_config,
+    get_settings,
+    init_settings,
+    instance_path_from_env,
+    load_config,
+)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,7 +27,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)  # instance/config.py: local overrides
     else:
         app.config.from_mapping(test_config)
-    if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] == "development":
+    settings = init_settings(app)  # the typed settings, read once; code reads them, not app.config
+    if not app.config.get("SECRET_KEY") and settings.env_name == "development":
         app.config["SECRET_KEY"] = DEV_SECRET_KEY
     check_config(app.config)
     _prepare_engine_options(app)
@@ -44,20 +52,18 @@ def register_template_filters(app: Flask) -> None:
 def _configure_rate_limit_storage(app: Flask) -> None:
     """Counters live in Redis when there is one; while it is unreachable each process counts in memory
     (same limits, logged once as "falling back to in-memory storage") rather than failing the request."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    redis = get_settings(app).redis
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis.url or "memory://")
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # anything else the storage raises: fail open
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",
-        {
-            "socket_connect_timeout": app.config["REDIS_CONNECT_TIMEOUT"],
-            "socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
-        },
+        {"socket_connect_timeout": redis.connect_timeout, "socket_timeout": redis.socket_timeout},
     )
 
 
 def _trust_proxies(app: Flask) -> None:
-    hops = app.config["TRUSTED_PROXIES"]
+    hops = get_settings(app).security.trusted_proxies
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -2,6 +2,11 @@
 
 Every setting has a default that suits `make run`; production sets them through the environment
 (or `instance/config.py` for local overrides). The table in README.md documents each one.
+
+`load_config` gives the documented keys as a dict; create_app applies the overrides, then `init_settings`
+builds the typed, frozen Settings (portal.config_types) once. Code reads them through `settings()` (the
+current app's) or `get_settings(app)`, never through app.config, which keeps only what Flask and its
+extensions read themselves besides the mapping the settings were built from.
 """
 
 from __future__ import annotations
@@ -13,12 +18,47 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app
+
 from portal.auth.passwords import DEFAULT_COST as DEFAULT_HASH_COST  # argon2-cffi's defaults, kept there
+from portal.config_agent import LIMIT_KEYS, LIMIT_RANGES, policy_limits
+from portal.config_types import Settings
 from tools.escalation_policy import EscalationRules
 from tools.sla import RESOLUTION_HOURS, BusinessCalendar, parse_targets
 from tools.types import PolicyLimits  # tools is a leaf package: portal may import it
 
+__all__ = [
+    "DEV_SECRET_KEY",
+    "SETTINGS_EXTENSION",
+    "Settings",
+    "check_config",
+    "get_settings",
+    "init_settings",
+    "instance_path_from_env",
+    "load_config",
+    "policy_limits",  # portal.config_agent's, here too: the mapping → PolicyLimits step of the settings
+    "settings",
+]
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
+SETTINGS_EXTENSION = "supportops.settings"  # app.extensions key of the app's typed Settings
+
+
+def init_settings(app: Flask) -> Settings:
+    """Build the typed settings from the app's final config and keep them on the app (create_app does it
+    once; a test that changes a key afterwards calls it again through tests.overrides.override_settings)."""
+    built = app.extensions[SETTINGS_EXTENSION] = Settings.from_config(app.config)
+    return built
+
+
+def get_settings(app: Flask) -> Settings:
+    """`app`'s settings (outside a request or job: the worker's start-up, a background thread)."""
+    return app.extensions[SETTINGS_EXTENSION]
+
+
+def settings() -> Settings:
+    """The current app's settings: how code in a request or a job reads any setting of ours."""
+    return current_app.extensions[SETTINGS_EXTENSION]
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -271,58 +311,21 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise RuntimeError("PUBLIC_BASE_URL must be set outside development.")
 
 
-# PolicyLimits field → config key; the day ranges per payment method and shipping option are mappings.
-_LIMIT_KEYS = {
-    "refund_window_days": "REFUND_WINDOW_DAYS",
-    "refunds_per_period": "REFUNDS_PER_PERIOD",
-    "refund_period_days": "REFUND_PERIOD_DAYS",
-    "approval_threshold": "REFUND_APPROVAL_THRESHOLD",
-    "replacement_window_days": "REPLACEMENT_WINDOW_DAYS",
-    "replacements_per_order": "REPLACEMENTS_PER_ORDER",
-    "sla_hours": "SLA_HOURS",
-    "ship_within_days": "SHIP_WITHIN_DAYS",
-    "tracking_stale_days": "TRACKING_STALE_DAYS",
-}
-_LIMIT_RANGES = {
-    "refund_days": {
-        "card": "REFUND_DAYS_CARD",
-        "paypal": "REFUND_DAYS_PAYPAL",
-        "gift_card": "REFUND_DAYS_GIFT_CARD",
-    },
-    "shipping_days": {
-        "standard": "SHIPPING_DAYS_STANDARD",
-        "express": "SHIPPING_DAYS_EXPRESS",
-        "international": "SHIPPING_DAYS_INTERNATIONAL",
-    },
-}
-
-
 def _policy_limit_settings() -> dict[str, Any]:
     """Every policy limit from the environment, defaulting to tools.PolicyLimits' values."""
     defaults = PolicyLimits()
-    settings: dict[str, Any] = {}
-    for field, key in _LIMIT_KEYS.items():
+    values: dict[str, Any] = {}
+    for field, key in LIMIT_KEYS.items():
         default = getattr(defaults, field)
         if isinstance(default, tuple):
-            settings[key] = _day_range(key, _range_text(default))
+            values[key] = _day_range(key, _range_text(default))
         else:  # int, float or Decimal: read as the default's own type
-            settings[key] = type(default)(_env(key, str(default)))
-    for field, keys in _LIMIT_RANGES.items():
+            values[key] = type(default)(_env(key, str(default)))
+    for field, keys in LIMIT_RANGES.items():
         ranges = getattr(defaults, field)
-        settings.update({key: _day_range(key, _range_text(ranges[name])) for name, key in keys.items()})
-    return settings
+        values.update({key: _day_range(key, _range_text(ranges[name])) for name, key in keys.items()})
+    return values
 
 
 def _range_text(days: tuple[int, int]) -> str:
     return f"{days[0]}-{days[1]}"
-
-
-def policy_limits(config: Mapping[str, Any]):
-    """The policy limits as the tools expect them (a key missing from a partial config keeps its default)."""
-    defaults = PolicyLimits()
-    values: dict[str, Any] = {field: config[key] for field, key in _LIMIT_KEYS.items() if key in config}
-    for field, keys in _LIMIT_RANGES.items():
-        ranges = dict(getattr(defaults, field))
-        ranges.update({name: tuple(config[key]) for name, key in keys.items() if key in config})
-        values[field] = ranges
-    return PolicyLimits(**values)

@@ -15,6 +15,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_talisman import Talisman
 
+from portal.config import get_settings
+from portal.config_types import Settings
+
 SELF = "'self'"
 CONTENT_SECURITY_POLICY = {
     "default-src": SELF,
@@ -46,8 +49,8 @@ def init_security_headers(app: Flask) -> None:
         content_security_policy=CONTENT_SECURITY_POLICY,
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
-        strict_transport_security=hsts_enabled(app.config),
-        strict_transport_security_max_age=app.config["HSTS_MAX_AGE"],
+        strict_transport_security=hsts_enabled(get_settings(app)),
+        strict_transport_security_max_age=get_settings(app).security.hsts_max_age,
         strict_transport_security_include_subdomains=False,  # other hosts of the domain are not ours
         force_https=False,
         session_cookie_secure=False,
@@ -56,6 +59,6 @@ def init_security_headers(app: Flask) -> None:
     )
 
 
-def hsts_enabled(config) -> bool:
+def hsts_enabled(settings: Settings) -> bool:
     """HSTS only in production: a development or test server on plain http must stay reachable."""
-    return config["ENV_NAME"] == "production" and config["HSTS_MAX_AGE"] > 0
+    return settings.env_name == "production" and settings.security.hsts_max_age > 0

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.extensions import db
+from tests.overrides import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -122,6 +123,16 @@ def sqlite_app(tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def temporary_settings():
+    """`temporary_settings(app, KEY=value)`: override_settings, undone after the test (for the
+    session-scoped apps of the browser tests, where monkeypatching app.config would miss the settings)."""
+    overrides = []
+    yield lambda app, **keys: overrides.append(override_settings(app, **keys))
+    for override in reversed(overrides):
+        override.restore()
 
 
 @pytest.fixture
@@ -266,7 +277,7 @@ class WorkerPool:
 @pytest.fixture
 def rq_workers(pg_app, clean_redis, tmp_path):
     """Start real RQ workers with `rq_workers.start(n)`; pg_app enqueues into the same Redis."""
-    pg_app.config.update(QUEUE_MODE="rq", REDIS_URL=clean_redis)
+    override_settings(pg_app, QUEUE_MODE="rq", REDIS_URL=clean_redis)
     pool = WorkerPool(worker_env(pg_app.config["SQLALCHEMY_DATABASE_URI"], clean_redis), tmp_path)
     yield pool
     pool.stop()

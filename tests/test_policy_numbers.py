@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from evaluation.scenario_setup import setup
-from portal.config import policy_limits
+from portal.config import get_settings
 from portal.extensions import db
 from portal.help.policy_text import policy_documents, render_policy
 from portal.jobs import queue
@@ -24,6 +24,7 @@ from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Message, Role, User
 from tests.conftest import make_app
 from tests.email.conftest import make_order, make_ticket, make_user
+from tests.overrides import settings_from
 from tools import PolicyLimits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +108,7 @@ def assert_new_not_old(text: str, new: list[str]) -> None:
 
 
 def test_the_environment_sets_every_limit(changed_app):
-    limits = policy_limits(changed_app.config)
+    limits = get_settings(changed_app).policy
     assert (limits.refund_window_days, limits.refunds_per_period, limits.refund_period_days) == (17, 5, 23)
     assert limits.approval_threshold == Decimal("321.00") and limits.sla_hours == 7
     assert (limits.replacement_window_days, limits.replacements_per_order) == (19, 3)
@@ -117,7 +118,7 @@ def test_the_environment_sets_every_limit(changed_app):
 
 
 def test_rendered_policies_state_the_configured_numbers(changed_app):
-    documents = policy_documents(ROOT / "policies", policy_limits(changed_app.config))
+    documents = policy_documents(ROOT / "policies", get_settings(changed_app).policy)
     assert_new_not_old("\n".join(documents.values()), NEW_IN_POLICIES)
     assert "{{" not in "".join(documents.values()) and "{%" not in "".join(documents.values())
 
@@ -130,7 +131,7 @@ def test_a_misspelt_name_in_a_policy_fails_loudly():
 def test_the_index_quotes_and_rebuilds_with_the_configured_numbers(changed_app, tmp_path):
     from worker.agent.retrieval import LsaEmbedder, PolicyIndex, policies_hash
 
-    index = PolicyIndex.build(ROOT / "policies", LsaEmbedder(), limits=policy_limits(changed_app.config))
+    index = PolicyIndex.build(ROOT / "policies", LsaEmbedder(), limits=get_settings(changed_app).policy)
     assert_new_not_old("\n".join(chunk.text for chunk in index.chunks), NEW_IN_POLICIES)
     assert policies_hash(ROOT / "policies", PolicyLimits()) != index.manifest["policies_hash"]
     assert policies_hash(ROOT / "policies", PolicyLimits(sla_hours=5)) != policies_hash(ROOT / "policies")
@@ -144,9 +145,12 @@ def test_a_changed_limit_rebuilds_the_saved_index(tmp_path):
         "POLICIES_DIR": str(ROOT / "policies"),
         "RETRIEVAL_EMBEDDER": "offline",
         "MISTRAL_API_KEY": None,
+        "REFUND_WINDOW_DAYS": 30,
     }
-    before = retrieval.load_index(config, tmp_path)
-    after = retrieval.load_index({**config, "REFUND_WINDOW_DAYS": 17}, tmp_path)
+    before = retrieval.load_index(settings_from(tmp_path, **config).agent, tmp_path)
+    after = retrieval.load_index(
+        settings_from(tmp_path, **config | {"REFUND_WINDOW_DAYS": 17}).agent, tmp_path
+    )
     retrieval.clear_cache()
     assert after is not before and after.manifest["build_dir"] != before.manifest["build_dir"]
     texts = [passage.text for passage in after.search("refund window days after delivery", k=3)]

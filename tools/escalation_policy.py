@@ -9,10 +9,8 @@ action applies to. A new escalation rule touches this file and its test.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 # Said outright, these send a ticket to a person whatever else the message asks for.
 FORCED_REASONS = frozenset({"legal_threat", "chargeback", "requested_human"})
@@ -74,21 +72,12 @@ def priority(action: str, reason: str | None, mood: float, *, danger: bool, mone
 
 @dataclass(frozen=True)
 class EscalationRules:
-    """The thresholds that hand an answered ticket to a person (ESCALATE_* settings; these defaults
-    are the settings' defaults)."""
+    """The thresholds that hand an answered ticket to a person (ESCALATE_* settings, read by
+    portal.config_agent; these defaults are the settings' defaults)."""
 
     p1_after_turns: int = 2
     sentiment_below: float = -0.7
     confidence_below: float = 0.6
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> EscalationRules:
-        """The ESCALATE_* thresholds from the app config (portal.config sets them all)."""
-        return cls(
-            p1_after_turns=int(config["ESCALATE_P1_AFTER_TURNS"]),
-            sentiment_below=float(config["ESCALATE_SENTIMENT_BELOW"]),
-            confidence_below=float(config["ESCALATE_CONFIDENCE_BELOW"]),
-        )
 
 
 def rule_reasons(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from portal.config import get_settings
 from portal.jobs.queue import QUEUES, redis_connection
 
 log = logging.getLogger("worker")
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
             _start_agent_services(app)
         if not args.burst:
             start_upkeep(worker, app)  # also enqueues the jobs kept while Redis was down
-        if "email" in args.queues and not args.burst and app.config.get("INBOUND_IMAP_HOST"):
+        if "email" in args.queues and not args.burst and get_settings(app).inbound.imap_host:
             from worker.inbound_jobs import start_inbound_poller
 
             start_inbound_poller(app)  # Email in: poll the support mailbox (docs/email.md)

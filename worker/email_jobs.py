@@ -14,6 +14,7 @@ from functools import partial
 
 from flask_mail import Message as MailMessage
 
+from portal.config import settings
 from portal.extensions import db
 from portal.jobs.queue import is_final_attempt
 from portal.mailer import outbox
@@ -31,7 +32,8 @@ def send_email(outbox_id: int) -> None:
     if envelope is None:
         log.info("outbox=%s already claimed or done; nothing to send", outbox_id)
         return
-    _deliver([envelope.id], partial(mail_transport.build_message, envelope), name=f"outbox-{envelope.id}")
+    message = partial(mail_transport.build_message, envelope, settings().mail)
+    _deliver([envelope.id], message, name=f"outbox-{envelope.id}")
 
 
 def send_staff_digest(user_id: int) -> None:
@@ -55,7 +57,7 @@ def _digest_message(alerts: list[outbox.Envelope]) -> MailMessage:
         headers={"Message-ID": _digest_id(alerts), "X-SupportOps-Event": "staff_digest"},
         attempts=alerts[0].attempts,
     )
-    return mail_transport.build_message(digest)
+    return mail_transport.build_message(digest, settings().mail)
 
 
 def _digest_id(alerts: list[outbox.Envelope]) -> str:
@@ -68,7 +70,7 @@ def _deliver(ids: list[int], make_message: Callable[[], MailMessage], name: str)
     db.session.close()  # never hold a database transaction across the SMTP conversation
     try:  # building is inside: a claimed row must never be left in 'sending' by an exception
         message = make_message()
-        mail_transport.deliver(message, name)
+        mail_transport.deliver(message, name, settings().mail)
     except Exception as exc:
         if _record_failure(ids, exc):
             raise

@@ -15,6 +15,7 @@ import threading
 
 from flask import Flask, current_app
 
+from portal.config import get_settings, settings
 from portal.inbound.imap import fetch_mailbox
 from portal.jobs import queue
 from worker.app import get_app
@@ -29,7 +30,7 @@ NO_REDIS = "in-process"  # the lock "token" without Redis: one process, and the 
 def fetch_inbound_mail() -> str | None:
     """Take in the waiting messages; the fetch summary (None: not configured, or a fetch is running)."""
     with get_app().app_context():
-        if not current_app.config.get("INBOUND_IMAP_HOST"):
+        if not settings().inbound.imap_host:
             return None
         token = _acquire_fetch_lock()
         if token is None:
@@ -47,7 +48,7 @@ def fetch_inbound_mail() -> str | None:
 
 
 def _acquire_fetch_lock() -> str | None:
-    if not current_app.config.get("REDIS_URL"):
+    if not settings().redis.url:
         return NO_REDIS
     token = secrets.token_hex(8)
     expiry = queue.job_timeout(queue.EMAIL_QUEUE, current_app)  # a killed job's lock frees itself
@@ -65,7 +66,7 @@ def _release_fetch_lock(token: str) -> None:
 
 def start_inbound_poller(app: Flask) -> threading.Thread:
     """A daemon thread that enqueues the fetch every INBOUND_POLL_SECONDS (one worker per tick)."""
-    interval = app.config["INBOUND_POLL_SECONDS"]
+    interval = get_settings(app).inbound.poll_seconds
     stop = threading.Event()
 
     def loop() -> None:

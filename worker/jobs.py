@@ -12,6 +12,7 @@ import time
 
 from flask import current_app
 
+from portal.config import settings
 from portal.extensions import db
 from portal.jobs.queue import is_final_attempt
 from portal.telemetry.metrics import record_run
@@ -39,7 +40,7 @@ def _process(ticket_id: int) -> str | None:
         output = run_agent(
             claimed.snapshot,
             run_id=claimed.run_id,
-            config=current_app.config,
+            agent=settings().agent,
             instance_path=current_app.instance_path,
         )
         runs.save(claimed, output, duration_ms=(time.perf_counter() - started) * 1000)
@@ -49,7 +50,7 @@ def _process(ticket_id: int) -> str | None:
         logger.exception("ticket %s run %s failed (final=%s)", ticket_id, claimed.run_id, final)
         runs.fail(claimed, exc, final=final)
         if final:
-            record_run("failed", backend_name(current_app.config), escalation="failed")
+            record_run("failed", backend_name(settings().agent), escalation="failed")
         raise
     record_run(
         "escalated" if output.escalate else "answered",
@@ -80,7 +81,7 @@ def draft_reply(ticket_id: int) -> int | None:
     from worker.agent.drafting import draft_for_ticket
 
     with get_app().app_context():
-        return draft_for_ticket(ticket_id, config=current_app.config, instance_path=current_app.instance_path)
+        return draft_for_ticket(ticket_id, agent=settings().agent, instance_path=current_app.instance_path)
 
 
 def rebuild_policy_index() -> int:
@@ -88,7 +89,7 @@ def rebuild_policy_index() -> int:
     from worker.agent.retrieval import build_index
 
     with get_app().app_context():
-        index = build_index(current_app.config, current_app.instance_path, force=True)
+        index = build_index(settings().agent, current_app.instance_path, force=True)
         return len(index.chunks)
 
 

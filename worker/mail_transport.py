@@ -14,6 +14,7 @@ from flask import current_app
 from flask_mail import Connection
 from flask_mail import Message as MailMessage
 
+from portal.config_mail import MailSettings
 from portal.extensions import mail
 from portal.mailer.outbox import Envelope
 from portal.models import utcnow
@@ -57,8 +58,8 @@ class TimeoutConnection(Connection):
             self.host.close()
 
 
-def build_message(envelope: Envelope) -> MailMessage:
-    """A Flask-Mail message with the row's stable Message-ID and threading headers."""
+def build_message(envelope: Envelope, outgoing: MailSettings) -> MailMessage:
+    """A Flask-Mail message from our sender, with the row's stable Message-ID and threading headers."""
     headers = dict(envelope.headers or {})
     message_id = headers.pop("Message-ID", None)
     headers.setdefault("Auto-Submitted", "auto-generated")  # RFC 3834: no out-of-office replies to us
@@ -67,7 +68,7 @@ def build_message(envelope: Envelope) -> MailMessage:
         recipients=[envelope.to_address],
         body=envelope.text_body,
         html=envelope.html_body,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        sender=outgoing.default_sender,
         extra_headers=headers,
     )
     if message_id:
@@ -75,19 +76,19 @@ def build_message(envelope: Envelope) -> MailMessage:
     return message
 
 
-def smtp_configured() -> bool:
+def smtp_configured(outgoing: MailSettings) -> bool:
     """True when mail goes to a real SMTP server (MAIL_SERVER set, sending not suppressed)."""
-    config = current_app.config
-    return bool(config.get("MAIL_SERVER")) and not config.get("MAIL_SUPPRESS_SEND")
+    return bool(outgoing.server) and not outgoing.suppress_send
 
 
-def deliver(message: MailMessage, name: str) -> None:
+def deliver(message: MailMessage, name: str, outgoing: MailSettings) -> None:
     """Hand the message to the SMTP server (raises on failure); in development, write it to instance/mail/."""
-    if not smtp_configured():
+    if not smtp_configured(outgoing):
         write_dev_copy(message, name)
         return
+    # Flask-Mail reads its server settings (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS ...) from app.config itself.
     state = mail.init_mail(current_app.config, current_app.debug, current_app.testing)
-    with TimeoutConnection(state, current_app.config["MAIL_TIMEOUT"]) as connection:
+    with TimeoutConnection(state, outgoing.timeout) as connection:
         connection.send(message)
 
 

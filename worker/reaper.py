@@ -13,9 +13,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import func, or_, select, update
 
+from portal.config import get_settings, settings
 from portal.database.sqlite import write_transaction
 from portal.extensions import db
 from portal.jobs import queue
@@ -40,9 +41,9 @@ class ReapReport:
 def requeue_stale_runs(now: datetime | None = None) -> ReapReport:
     """Re-enqueue tickets whose run is stale, or hand them to a person after too many requeues."""
     now = now or utcnow()
-    config = current_app.config
-    cutoff = now - timedelta(seconds=config["AGENT_STALE_AFTER_SECONDS"])
-    max_requeues = config["AGENT_MAX_REQUEUES"]
+    agent = settings().agent
+    cutoff = now - timedelta(seconds=agent.stale_after_seconds)
+    max_requeues = agent.max_requeues
     report = ReapReport()
     for run_id in _stale_run_ids(cutoff):
         _reap_one(run_id, cutoff, max_requeues, now, report)
@@ -110,7 +111,7 @@ def requeue_stale_mail() -> int:
     """Re-enqueue outbox rows whose send job was lost (pending too long, or a dead worker's claim)."""
     from portal.mailer import outbox
 
-    minutes = current_app.config["MAIL_STALE_MINUTES"]
+    minutes = settings().mail.stale_minutes
     customer_ids, staff_ids = outbox.requeue_stale(timedelta(minutes=minutes))
     outbox.enqueue_sends(customer_ids, staff_ids)
     return len(customer_ids) + len(staff_ids)
@@ -125,7 +126,7 @@ def run_periodic_checks() -> None:
 def start_periodic_reaper(app: Flask, interval: float | None = None) -> threading.Thread:
     """A daemon thread running the check every `interval` seconds (REAP_EVERY_SECONDS by default); with
     Redis, one process of the fleet per tick."""
-    interval = interval or app.config["REAP_EVERY_SECONDS"]
+    interval = interval or get_settings(app).jobs.reap_every_seconds
     stop = threading.Event()
 
     def loop() -> None:
@@ -144,7 +145,7 @@ def start_periodic_reaper(app: Flask, interval: float | None = None) -> threadin
 
 
 def _holds_fleet_lock(app: Flask, interval: float) -> bool:
-    if not app.config.get("REDIS_URL"):
+    if not get_settings(app).redis.url:
         return True  # in-process mode: this process is the whole fleet
     # SET NX with an expiry a little under the interval: one worker per tick, none stuck holding it.
     return bool(queue.redis_connection(app).set(LOCK_KEY, "1", nx=True, ex=max(int(interval) - 5, 1)))

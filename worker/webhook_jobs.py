@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 import httpx
-from flask import current_app
 
+from portal.config import settings
 from portal.extensions import db
 from portal.jobs.queue import is_final_attempt
 from portal.webhooks import outbox
@@ -58,9 +58,7 @@ def _post(parcel: outbox.Parcel) -> tuple[int | None, str | None]:
         SIGNATURE_HEADER: signature_header(parcel.secret, body),
     }
     try:
-        response = httpx.post(
-            parcel.url, content=body, headers=headers, timeout=current_app.config["WEBHOOK_TIMEOUT"]
-        )
+        response = httpx.post(parcel.url, content=body, headers=headers, timeout=settings().webhooks.timeout)
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"
     if 200 <= response.status_code < 300:

@@ -6,9 +6,10 @@ import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from portal.admin import bp, metrics
+from portal.config import settings
 from portal.models import utcnow
 
 MAX_RANGE_DAYS = 366
@@ -34,7 +35,7 @@ def date_window(args, default_since: datetime, now: datetime) -> tuple[datetime,
 def desk_for(args, default_since: datetime) -> metrics.DeskMetrics:
     now = utcnow()
     since, until = date_window(args, default_since, now)
-    return metrics.desk_metrics(since, until, current_app.config["METRICS_ASSUMED_RESOLVED_DAYS"], now)
+    return metrics.desk_metrics(since, until, settings().desk.assumed_resolved_days, now)
 
 
 @bp.route("/metrics/desk.csv")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2 import TemplateError
 from markupsafe import Markup
@@ -16,7 +16,7 @@ from markupsafe import Markup
 from portal.admin import bp
 from portal.admin import routes as pages
 from portal.admin.forms import ButtonForm, ContentEditForm
-from portal.config import policy_limits
+from portal.config import settings
 from portal.extensions import db
 from portal.help import articles as help_articles
 from portal.help.policy_text import render_policy
@@ -50,7 +50,7 @@ class Target:
     def current_text(self) -> str:
         if self.kind == content.POLICY:
             return pages.policy_template(self.key) or ""
-        return help_articles.article_source(current_app.config["HELP_DIR"], self.key, self.language)[0]
+        return help_articles.article_source(settings().help_dir, self.key, self.language)[0]
 
     def view_url(self) -> str:
         if self.kind == content.POLICY:
@@ -65,10 +65,7 @@ def _target(section: str, key: str) -> Target:
             abort(404)
         return Target(section, key, "en")
     language = request.args.get("lang", help_articles.DEFAULT_LANGUAGE)
-    if (
-        key not in help_articles.faq_slugs(current_app.config["HELP_DIR"])
-        or language not in help_articles.LANGUAGES
-    ):
+    if key not in help_articles.faq_slugs(settings().help_dir) or language not in help_articles.LANGUAGES:
         abort(404)
     return Target(section, key, language)
 
@@ -77,7 +74,7 @@ def render_preview(target: Target, text: str) -> Markup:
     """The HTML the page will show for `text`; raises ValueError with a message for the admin."""
     if target.kind == content.POLICY:
         try:
-            rendered = render_policy(text, policy_limits(current_app.config))
+            rendered = render_policy(text, settings().policy)
         except TemplateError as exc:
             raise ValueError(
                 f"The policy template does not render: {exc.message or exc}. Nothing was saved."
@@ -91,7 +88,7 @@ def render_preview(target: Target, text: str) -> Markup:
 
 @bp.route("/articles")
 def articles():
-    slugs = help_articles.faq_slugs(current_app.config["HELP_DIR"])
+    slugs = help_articles.faq_slugs(settings().help_dir)
     return render_template("admin/articles.html", slugs=slugs, languages=help_articles.LANGUAGES)
 
 

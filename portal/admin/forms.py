@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, Length, ValidationError
 
+from portal.config import settings
 from portal.models import Role
 
 MAX_CONTENT_CHARS = 100_000  # far above the longest policy; keeps a pasted blob out of the table
@@ -32,7 +32,7 @@ class StaffUserForm(FlaskForm):
     submit = SubmitField("Create account")
 
     def validate_password(self, field) -> None:
-        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        minimum = settings().auth.password_min_length
         if len(field.data or "") < minimum:
             raise ValidationError(f"Use at least {minimum} characters.")
 

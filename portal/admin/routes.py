@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mistune
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from portal.admin import bp, charts, desk_metrics, metrics
 from portal.admin.forms import ButtonForm, StaffUserForm
 from portal.auth.accounts import AccountError, create_user, new_account_transaction
 from portal.auth.accounts import set_active as set_user_active
-from portal.config import policy_limits
+from portal.config import settings
 from portal.desk import canned_routes, drafts, sla
 from portal.extensions import db
 from portal.help.policy_text import render_policy
@@ -124,7 +124,7 @@ def log_admin(tool: str, detail: str, **fields) -> None:
 
 
 def _policy_files() -> dict[str, Path]:
-    folder = Path(current_app.config["POLICIES_DIR"])
+    folder = Path(settings().agent.policies_dir)
     return {path.stem: path for path in sorted(folder.glob("*.md"))}
 
 
@@ -151,7 +151,7 @@ def policy_markdown(stem: str) -> str | None:
     """The markdown these pages (and the help center) show for one policy; None when there is none."""
     source = policy_template(stem)
     # The text the customer and the agent read: the template rendered with the configured limits.
-    return None if source is None else render_policy(source, policy_limits(current_app.config))
+    return None if source is None else render_policy(source, settings().policy)
 
 
 def policy_template(stem: str) -> str | None:

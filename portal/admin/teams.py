@@ -10,6 +10,7 @@ from portal.admin import bp
 from portal.admin.forms import ButtonForm
 from portal.admin.routes import log_admin
 from portal.admin.team_forms import MemberForm, RuleForm, TeamForm
+from portal.config import settings
 from portal.desk.queries import staff_members
 from portal.extensions import db
 from portal.models import RoutingRule, Team, TeamMember, Ticket, User
@@ -55,6 +56,7 @@ def _page(**forms):
         member_form=member_form,
         button=ButtonForm(formdata=None),
         known_intents=_known_intents(),
+        default_cap=settings().desk.max_open_per_person,  # DESK_MAX_OPEN_PER_PERSON, for teams without one
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
 from portal.api import bp
 from portal.api.errors import ApiError, api_error_response, is_api_request
 from portal.api.keys import authenticate, rate_limit_key
+from portal.config import settings
 from portal.extensions import csrf, db, limiter
 from portal.models import ApiCall
 
@@ -18,7 +19,7 @@ PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
 def _api_rate_limit() -> str:
-    return current_app.config["API_RATE_LIMIT"]
+    return settings().limits.api
 
 
 def init_app(app: Flask) -> None:

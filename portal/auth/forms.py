@@ -1,14 +1,15 @@
 """Account forms. There is no role field: sign-up only ever creates customers."""
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from portal.config import settings
+
 
 def password_rules(form, field) -> None:
     """The one rule for every new password (sign-up, reset, change): at least PASSWORD_MIN_LENGTH."""
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    minimum = settings().auth.password_min_length
     if len(field.data or "") < minimum:
         raise ValidationError(f"Use at least {minimum} characters.")
 

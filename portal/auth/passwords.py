@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_app_context
+from flask import has_app_context
 from werkzeug.security import check_password_hash
 
 ARGON2_PREFIX = "$argon2"
@@ -29,12 +29,10 @@ def hasher() -> PasswordHasher:
     """The hasher for the app's configured cost (argon2-cffi's defaults outside an app)."""
     if not has_app_context():
         return _hasher(*DEFAULT_COST)
-    config = current_app.config
-    return _hasher(
-        config["PASSWORD_HASH_TIME_COST"],
-        config["PASSWORD_HASH_MEMORY_KIB"],
-        config["PASSWORD_HASH_PARALLELISM"],
-    )
+    from portal.config import settings  # not at the top: portal.config takes DEFAULT_COST from here
+
+    auth = settings().auth
+    return _hasher(auth.hash_time_cost, auth.hash_memory_kib, auth.hash_parallelism)
 
 
 def hash_password(password: str) -> str:

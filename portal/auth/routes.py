@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import update
 
@@ -26,6 +26,7 @@ from portal.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from portal.config import settings
 from portal.extensions import db, limiter
 from portal.mailer.account_mail import (
     send_email_verification,
@@ -36,7 +37,7 @@ from portal.models import User, utcnow
 
 
 def _reset_limit() -> str:
-    return current_app.config["RESET_RATE_LIMIT"]
+    return settings().limits.reset
 
 
 def _reset_address() -> str:
@@ -116,7 +117,7 @@ def logout():
 
 
 def _signup_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]  # per client address
+    return settings().limits.login  # per client address
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -194,7 +195,7 @@ def reset_password(token: str):
 
 
 def _resend_limit() -> str:
-    return current_app.config["VERIFY_RESEND_RATE_LIMIT"]
+    return settings().limits.verify_resend
 
 
 def _resend_key() -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, flash, request, session
+from flask import flash, request, session
 from flask_login import current_user, logout_user, user_logged_in
 
 from portal.auth import bp
+from portal.config import settings
 
 SEEN_KEY = "seen_at"
 REFRESH_SECONDS = 60
@@ -39,7 +40,7 @@ def end_idle_staff_sessions() -> None:
         return
     now = int(time.time())
     seen = session.get(SEEN_KEY)
-    idle_limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    idle_limit = settings().auth.staff_idle_minutes * 60
     if current_user.is_staff and idle_limit and (seen is None or now - seen > idle_limit):
         logout_user()  # login_required then sends them to the login page, with ?next= to come back
         if seen is not None:

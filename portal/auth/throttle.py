@@ -15,6 +15,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from portal.auth.accounts import find_user_by_email, normalize_email
+from portal.config import settings
 from portal.extensions import db, limiter
 
 log = logging.getLogger(__name__)
@@ -44,15 +45,15 @@ def login_failed(response) -> bool:
 
 
 def address_and_account_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return settings().limits.login
 
 
 def account_limit() -> str:
-    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+    return settings().limits.login_account
 
 
 def address_limit() -> str:
-    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+    return settings().limits.login_address
 
 
 def notify_owner(_limit) -> None:

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.auth.accounts import AccountError, create_user, find_user_by_email, set_active
+from portal.config import settings
 from portal.extensions import db
 from portal.models import Role, User
 
@@ -55,11 +56,10 @@ def list_users_command() -> None:
 @click.option("--force", is_flag=True, help="Seed even outside development.")
 def seed_command(force: bool) -> None:
     """Create the demo accounts and orders (idempotent)."""
-    from flask import current_app
 
     from portal.commands.demo import DEMO_LOGINS, seed_demo
 
-    if current_app.config["ENV_NAME"] != "development" and not force:
+    if settings().env_name != "development" and not force:
         raise click.ClickException("refusing to seed demo data outside development (use --force)")
     created = seed_demo()
     db.session.commit()

@@ -6,11 +6,12 @@ staff members clicking at once, or one clicking twice, take effect once.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.config import settings
 from portal.desk import actions, bp, drafts, queries, search, staff_actions
 from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
 from portal.desk.staff_words import action_flash, approval_flash
@@ -62,7 +63,7 @@ def queue():
         page=page,
         filters=filters,
         now=now,
-        refresh_ms=int(current_app.config["DESK_REFRESH_SECONDS"] * 1000),
+        refresh_ms=int(settings().desk.refresh_seconds * 1000),
         counts=queries.queue_counts(current_user.id, now),
         held=held,
         runs=runs,

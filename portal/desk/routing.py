@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from portal.config import settings
 from portal.extensions import db
 from portal.models import (
     ActionDecision,
@@ -88,7 +88,7 @@ def rule_matches(intents: list[str], priorities: list[str], intent: str | None, 
 
 
 def cap_for(team: Team) -> int:
-    return team.max_open_per_person or current_app.config["DESK_MAX_OPEN_PER_PERSON"]
+    return team.max_open_per_person or settings().desk.max_open_per_person
 
 
 def lock_team(team: Team) -> None:

@@ -12,31 +12,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
+from portal.config import settings
 from portal.extensions import db
 from portal.models import Ticket, TicketStatus
 from tools.sla import BusinessCalendar, target_hours
 
 
 def calendar() -> BusinessCalendar:
-    return current_app.config["SLA_CALENDAR"]
+    return settings().sla.calendar
 
 
 def first_response_due(now: datetime, priority: str | None = None) -> datetime:
     """When a ticket that starts waiting for a person now must get its first response."""
-    config = current_app.config
+    current = settings()
     return calendar().add(
-        now, target_hours(config["SLA_FIRST_RESPONSE_HOURS"], priority, config["SLA_HOURS"])
+        now, target_hours(current.sla.first_response_hours, priority, current.policy.sla_hours)
     )
 
 
 def start_resolution_clock(ticket: Ticket, now: datetime) -> None:
     """A person takes over: the resolution deadline starts (once; a reopened ticket keeps its own)."""
     if ticket.resolution_due_at is None:
-        config = current_app.config
-        targets = config["SLA_RESOLUTION_HOURS"]  # every priority (config merges overrides over defaults)
+        targets = settings().sla.resolution_hours  # every priority (config merges overrides over defaults)
         hours = target_hours(targets, ticket.priority, max(targets.values()))  # no priority: the longest
         ticket.resolution_due_at = calendar().add(now, hours)
     ticket.waiting_since = None

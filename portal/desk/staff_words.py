@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
-from portal.config import policy_limits
+from portal.config import settings
 from portal.services import ActionResult
 
 _REFUSED = {
@@ -57,7 +55,7 @@ def approval_flash(result: ActionResult) -> tuple[str, str]:
 
 
 def refusal_words(result: ActionResult, *, when_held: bool = False) -> str:
-    limits = policy_limits(current_app.config)
+    limits = settings().policy
     template = _REFUSED.get(result.reason_code or "", "the policy does not allow it ({code}).")
     text = template.format(
         order=result.order_number or "the order",

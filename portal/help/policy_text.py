@@ -3,7 +3,7 @@
 The documents are Jinja templates (`{{ refund_window_days }}`, `{{ refund_time.card }}` ...), so every
 number they state comes from the same PolicyLimits the tools enforce. This is the one place that
 renders them; the retrieval index, the admin policy pages and the agent's quotes all read through it.
-No Flask here: the worker calls it with limits built by portal.config.policy_limits.
+No Flask here: callers pass the limits of the settings (portal.config_types, `Settings.policy`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from portal.admin.routes import render_markdown
+from portal.config import settings
 from portal.extensions import db, limiter
 from portal.help import bp
 from portal.help.articles import CATEGORIES, DEFAULT_LANGUAGE, LANGUAGES, category_name, load_articles
@@ -36,14 +37,14 @@ def language() -> str:
 
 
 def _articles(lang: str):
-    return load_articles(current_app.config["HELP_DIR"], lang)
+    return load_articles(settings().help_dir, lang)
 
 
 def _search(query: str, lang: str, k: int = 5) -> list | None:
     """The hits, or None when search itself failed (say, the Mistral embedder is unreachable)."""
     articles = _articles(lang)
     try:
-        return search(articles, query, lang, current_app.config, current_app.instance_path, k=k)
+        return search(articles, query, lang, settings().agent, current_app.instance_path, k=k)
     except Exception:  # a broken search must not break the page: browsing still works
         logger.exception("help search failed for a %d-character query", len(query))
         return None

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portal.config_agent import AgentSettings
 from portal.help.articles import Article, content_hash
 
 logger = logging.getLogger(__name__)
@@ -56,15 +56,17 @@ def search(
     articles: dict[str, Article],
     query: str,
     language: str,
-    config: Mapping[str, Any],
+    agent: AgentSettings,
     instance_path: str,
     k: int = 5,
 ) -> list[Hit]:
-    """The `k` articles (of `language`'s set) best matching `query`, best first; [] when none is close."""
+    """The `k` articles (of `language`'s set) best matching `query`, best first; [] when none is close.
+
+    `agent` chooses the embedder (RETRIEVAL_EMBEDDER, MISTRAL_*), as for the policy index."""
     query = (query or "").strip()
     if not query or not articles:
         return []
-    index = _index(articles, config, Path(instance_path) / INDEX_DIRNAME / language)
+    index = _index(articles, agent, Path(instance_path) / INDEX_DIRNAME / language)
     from worker.agent.retrieval import synonyms
 
     hits: dict[str, Hit] = {}
@@ -97,7 +99,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _index(articles: dict[str, Article], config: Mapping[str, Any], target: Path) -> Any:
+def _index(articles: dict[str, Article], agent: AgentSettings, target: Path) -> Any:
     from worker.agent.retrieval import PolicyIndex, get_embedder
     from worker.agent.retrieval.index import is_current, read_manifest
 
@@ -110,7 +112,7 @@ def _index(articles: dict[str, Article], config: Mapping[str, Any], target: Path
         if cached and cached[1] == corpus_hash:
             _cache[str(target)] = (articles, corpus_hash, cached[2])
             return cached[2]
-        embedder = get_embedder(config)
+        embedder = get_embedder(agent)
         index = None
         if is_current(read_manifest(target), corpus_hash, embedder.name):
             try:

@@ -16,6 +16,8 @@ from email.utils import parseaddr
 
 from flask import current_app
 
+from portal.config import settings
+
 SALT = b"supportops.reply-address.v1:"
 SIGNATURE_LENGTH = 16  # 80 bits
 _TAG = re.compile(r"^(?P<reference>t-[a-z0-9]{4,12})\.(?P<signature>[a-z2-7]+)$", re.IGNORECASE)
@@ -31,7 +33,7 @@ class ReplyTag:
 
 def mailbox_address() -> str:
     """The support mailbox replies go to: MAIL_REPLY_ADDRESS, else the sender's address."""
-    configured = current_app.config.get("MAIL_REPLY_ADDRESS") or current_app.config["MAIL_DEFAULT_SENDER"]
+    configured = settings().inbound.reply_address or settings().mail.default_sender
     return parseaddr(configured)[1].lower()
 
 
@@ -42,7 +44,7 @@ def signature(reference: str) -> str:
 
 def reply_address(reference: str) -> str | None:
     """The Reply-To for the ticket's messages; None when MAIL_REPLY_ADDRESS is not set."""
-    if not current_app.config.get("MAIL_REPLY_ADDRESS"):
+    if not settings().inbound.reply_address:
         return None
     local, _, domain = mailbox_address().partition("@")
     return f"{local}+{reference}.{signature(reference)}@{domain}"

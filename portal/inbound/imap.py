@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
-from flask import current_app
-
+from portal.config import settings
+from portal.config_types import InboundSettings
 from portal.extensions import db
 from portal.inbound.process import receive
 
@@ -46,15 +46,15 @@ class FetchReport:
 
 def fetch_mailbox(limit: int | None = None) -> FetchReport:
     """Take in up to `limit` (INBOUND_BATCH) waiting messages from the configured mailbox."""
-    config = current_app.config
-    if not config.get("INBOUND_IMAP_HOST"):
+    inbound = settings().inbound
+    if not inbound.imap_host:
         raise MailboxNotConfigured("INBOUND_IMAP_HOST is not set")
-    done_folder = config.get("INBOUND_IMAP_DONE_FOLDER")
+    done_folder = inbound.imap_done_folder
     report = FetchReport()
     db.session.close()  # no transaction is held across the IMAP conversation
-    with connect() as imap:
-        _select(imap, config["INBOUND_IMAP_FOLDER"], done_folder)
-        for uid in _waiting(imap, moving=bool(done_folder))[: limit or config["INBOUND_BATCH"]]:
+    with connect(inbound) as imap:
+        _select(imap, inbound.imap_folder, done_folder)
+        for uid in _waiting(imap, moving=bool(done_folder))[: limit or inbound.batch]:
             raw = _fetch(imap, uid)
             if raw is not None and _take_in(raw, report):
                 _mark_done(imap, uid, done_folder)
@@ -64,19 +64,17 @@ def fetch_mailbox(limit: int | None = None) -> FetchReport:
 
 
 @contextmanager
-def connect() -> Iterator[imaplib.IMAP4]:
+def connect(inbound: InboundSettings) -> Iterator[imaplib.IMAP4]:
     """A logged-in IMAP connection (TLS unless INBOUND_IMAP_SSL is off and the server has no STARTTLS)."""
-    config = current_app.config
-    host, port = config["INBOUND_IMAP_HOST"], config["INBOUND_IMAP_PORT"]
-    timeout = config["INBOUND_IMAP_TIMEOUT"]
-    if config["INBOUND_IMAP_SSL"]:
+    host, port, timeout = inbound.imap_host, inbound.imap_port, inbound.imap_timeout
+    if inbound.imap_ssl:
         imap = imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=timeout)
     else:
         imap = imaplib.IMAP4(host, port, timeout=timeout)
         if "STARTTLS" in imap.capabilities:
             imap.starttls(ssl.create_default_context())
     try:
-        imap.login(config["INBOUND_IMAP_USER"] or "", config["INBOUND_IMAP_PASSWORD"] or "")
+        imap.login(inbound.imap_user or "", inbound.imap_password or "")
         yield imap
     finally:
         with suppress(imaplib.IMAP4.error, OSError):  # the connection is gone already

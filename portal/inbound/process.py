@@ -22,11 +22,11 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.accounts import find_user_by_email
+from portal.config import settings
 from portal.database.sqlite import write_transaction
 from portal.extensions import db
 from portal.inbound import headers, signup
@@ -114,7 +114,7 @@ def decide(message: EmailMessage) -> Decision:
 
 
 def _own_addresses() -> set[str]:
-    return {mailbox_address(), parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].lower()}
+    return {mailbox_address(), parseaddr(settings().mail.default_sender)[1].lower()}
 
 
 def _reply_tag(message: EmailMessage) -> ReplyTag | None:
@@ -139,7 +139,7 @@ def _signup_decision(address: str) -> Decision:
 
 
 def _text_decision(message: EmailMessage, user: User, ticket: Ticket | None) -> Decision:
-    languages = [code.strip() for code in current_app.config["INBOUND_QUOTE_LANGUAGES"].split(",")]
+    languages = list(settings().inbound.quote_languages)
     if ticket is not None and ticket.language:
         languages.insert(0, ticket.language)
     text = new_text(body_text(message), languages)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from portal.config import settings
 from portal.extensions import db
 from portal.mailer.compose import render
 from portal.mailer.links import external_url, mail_domain
@@ -23,7 +23,7 @@ EVENT = "signup_pointer"
 
 def pointed_recently(address: str) -> bool:
     """Whether this address got the sign-up pointer within the configured window."""
-    since = utcnow() - timedelta(hours=current_app.config["INBOUND_SIGNUP_REPLY_HOURS"])
+    since = utcnow() - timedelta(hours=settings().inbound.signup_reply_hours)
     query = select(func.count(InboundEmail.id)).where(
         InboundEmail.sender == address,
         InboundEmail.outcome == InboundOutcome.SIGNUP.value,
@@ -40,7 +40,7 @@ def queue_pointer(address: str, subject: str, message_key: str, in_reply_to: str
         signup_url=external_url("auth.signup"),
         login_url=external_url("auth.login"),
         address=address,
-        hours=current_app.config["INBOUND_SIGNUP_REPLY_HOURS"],
+        hours=settings().inbound.signup_reply_hours,
     )
     headers = {
         "Message-ID": f"<signup-pointer.{secrets.token_hex(8)}@{mail_domain()}>",

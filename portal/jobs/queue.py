@@ -21,6 +21,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from portal.config import get_settings
+
 log = logging.getLogger(__name__)
 
 AGENT_QUEUE = "agent"
@@ -38,18 +40,16 @@ SEND_STAFF_DIGEST = "worker.email_jobs.send_staff_digest"
 FETCH_INBOUND_MAIL = "worker.inbound_jobs.fetch_inbound_mail"
 DELIVER_WEBHOOK = "worker.webhook_jobs.deliver_webhook"
 
-# Backoff between retries (seconds), from AGENT_RETRY_INTERVALS / MAIL_RETRY_INTERVALS; the job itself
-# decides which failures are transient.
-RETRY_SETTINGS = {
-    AGENT_QUEUE: "AGENT_RETRY_INTERVALS",
-    EMAIL_QUEUE: "MAIL_RETRY_INTERVALS",
-    WEBHOOK_QUEUE: "WEBHOOK_RETRY_INTERVALS",
-}
-
 
 def retry_intervals(queue: str, app: Flask) -> list[int]:
-    """The backoff for `queue` under `app`'s configuration."""
-    return list(app.config[RETRY_SETTINGS[queue]])
+    """The backoff between retries (seconds) for `queue` under `app`'s settings (AGENT_RETRY_INTERVALS,
+    MAIL_RETRY_INTERVALS, WEBHOOK_RETRY_INTERVALS); the job itself decides which failures are transient."""
+    settings = get_settings(app)
+    if queue == AGENT_QUEUE:
+        return list(settings.agent.retry_intervals)
+    if queue == WEBHOOK_QUEUE:
+        return list(settings.webhooks.retry_intervals)
+    return list(settings.mail.retry_intervals)
 
 
 _inprocess_final = contextvars.ContextVar("inprocess_final_attempt", default=True)
@@ -88,9 +88,10 @@ def import_job(path: str):
 
 
 def queue_mode(app: Flask) -> str:
-    mode = app.config["QUEUE_MODE"]
+    settings = get_settings(app)
+    mode = settings.jobs.queue_mode
     if mode == "auto":
-        return "rq" if app.config.get("REDIS_URL") else "thread"
+        return "rq" if settings.redis.url else "thread"
     return mode
 
 
@@ -133,12 +134,13 @@ class InProcessQueue:
 
 def init_app(app: Flask) -> None:
     mode = queue_mode(app)
+    settings = get_settings(app)
     if mode == "thread":
-        app.extensions["inprocess_queue"] = InProcessQueue(app.config["INPROCESS_WORKERS"])
+        app.extensions["inprocess_queue"] = InProcessQueue(settings.jobs.inprocess_workers)
         if not app.testing:
-            _every(app, app.config["REAP_EVERY_SECONDS"], REAP_STALE_RUNS)  # RQ workers: worker.reaper
-            if app.config.get("INBOUND_IMAP_HOST"):  # RQ workers poll the mailbox themselves
-                _every(app, app.config["INBOUND_POLL_SECONDS"], FETCH_INBOUND_MAIL, queue=EMAIL_QUEUE)
+            _every(app, settings.jobs.reap_every_seconds, REAP_STALE_RUNS)  # RQ workers: worker.reaper
+            if settings.inbound.imap_host:  # RQ workers poll the mailbox themselves
+                _every(app, settings.inbound.poll_seconds, FETCH_INBOUND_MAIL, queue=EMAIL_QUEUE)
             _warm_up_on_first_request(app)
     elif mode == "manual":
         app.extensions["manual_queue"] = ManualQueue()
@@ -177,15 +179,16 @@ def redis_connection(app: Flask | None = None):
     from redis import Redis
 
     app = app or current_app
-    url = app.config["REDIS_URL"]
+    redis = get_settings(app).redis
+    url = redis.url
     cached = app.extensions.get("redis")
     if cached is None or cached[0] != url:
         # Bounded waits: a Redis that hangs must not hang a request (RQ workers raise socket_timeout
         # above their blocking dequeue's own timeout themselves).
         client = Redis.from_url(
             url,
-            socket_connect_timeout=app.config["REDIS_CONNECT_TIMEOUT"],
-            socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
+            socket_connect_timeout=redis.connect_timeout,
+            socket_timeout=redis.socket_timeout,
         )
         cached = app.extensions["redis"] = (url, client)
     return cached[1]
@@ -198,11 +201,12 @@ def rq_queue(name: str, app: Flask | None = None):
 
 
 def job_timeout(queue: str, app: Flask) -> int:
+    settings = get_settings(app)
     if queue == AGENT_QUEUE:
-        return app.config["AGENT_JOB_TIMEOUT"]
+        return settings.agent.job_timeout
     if queue == WEBHOOK_QUEUE:
-        return int(app.config["WEBHOOK_TIMEOUT"] * 3)
-    return int(app.config["MAIL_TIMEOUT"] * 6)
+        return int(settings.webhooks.timeout * 3)
+    return int(settings.mail.timeout * 6)
 
 
 def enqueue(

@@ -11,9 +11,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import current_app
-
 from portal.auth import account_links as links
+from portal.config import settings
 from portal.mailer import outbox
 from portal.mailer.compose import render
 from portal.mailer.links import external_url, mail_domain
@@ -83,13 +82,13 @@ def _queue_notice(event: str, user: User, template: str, subject: str, minutes: 
 
 def send_failed_logins_notice(user: User) -> bool:
     """Tell the owner that logins to their account are being refused after repeated wrong passwords."""
-    minutes = current_app.config["LOGIN_NOTICE_MINUTES"]
+    minutes = settings().auth.login_notice_minutes
     subject = "Repeated failed logins to your SupportOps account"
     return _queue_notice("login_failures", user, "login_failures", subject, minutes)
 
 
 def send_signup_attempt_notice(user: User) -> bool:
     """Tell the owner someone tried to sign up with their address (sign-up never says it is taken)."""
-    minutes = current_app.config["LOGIN_NOTICE_MINUTES"]
+    minutes = settings().auth.login_notice_minutes
     subject = "Someone tried to sign up with your email address"
     return _queue_notice("signup_attempt", user, "signup_attempt", subject, minutes)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from portal.config import settings
 from portal.mailer import outbox
 
 mail_cli = AppGroup("mail", help="The email outbox.")
@@ -33,7 +33,7 @@ def retry_failed_command() -> None:
 @click.option("--minutes", type=int, default=None, help="Age of a pending row (default MAIL_STALE_MINUTES).")
 def requeue_stale_command(minutes: int | None) -> None:
     """Enqueue again pending rows older than N minutes and dead claims (workers also do it every minute)."""
-    minutes = minutes if minutes is not None else current_app.config["MAIL_STALE_MINUTES"]
+    minutes = minutes if minutes is not None else settings().mail.stale_minutes
     customer_ids, staff_ids = outbox.requeue_stale(timedelta(minutes=minutes))
     outbox.enqueue_sends(customer_ids, staff_ids)
     click.echo(f"requeued {len(customer_ids)} message(s) and {len(staff_ids)} staff digest(s)")

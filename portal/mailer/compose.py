@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 
+from portal.config import settings
 from portal.mailer.links import external_url
 
 SUMMARY_MAX = 400
@@ -37,7 +38,7 @@ def shared_context() -> dict[str, Any]:
     return {
         "product": "SupportOps",
         "settings_url": settings_url(),
-        "sla_hours": f"{current_app.config['SLA_HOURS']:g}",
+        "sla_hours": f"{settings().policy.sla_hours:g}",
     }
 
 

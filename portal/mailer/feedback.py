@@ -14,6 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import or_, update
 
+from portal.config import settings
 from portal.extensions import db
 from portal.models import Ticket, utcnow
 
@@ -56,7 +57,7 @@ def make_token(ticket: Ticket, verdict: str) -> str:
 
 def read_token(token: str) -> dict:
     """The token's payload; FeedbackLinkError when it is invalid or older than MAIL_FEEDBACK_MAX_AGE_DAYS."""
-    max_age = int(timedelta(days=current_app.config["MAIL_FEEDBACK_MAX_AGE_DAYS"]).total_seconds())
+    max_age = int(timedelta(days=settings().mail.feedback_max_age_days).total_seconds())
     try:
         payload = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:

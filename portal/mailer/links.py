@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request
 
+from portal.config import get_settings, settings
+
 # Fallback paths when a blueprint is not registered (e.g. the desk while it is being built).
 CUSTOMER_TICKET = ("tickets.view", "/tickets/{reference}")
 STAFF_TICKET = ("desk.ticket", "/desk/tickets/{reference}")
@@ -23,13 +25,13 @@ def base_url() -> str:
     request's for links built by background jobs (`make run` on another PORT keeps its links working).
     Only development gets this far: check_config requires PUBLIC_BASE_URL everywhere else.
     """
-    configured = current_app.config.get("SERVER_NAME_FOR_LINKS")
+    configured = settings().links.public_base_url
     if configured:
         return configured.rstrip("/")
     if has_request_context():
         return request.host_url.rstrip("/")
     served = current_app.extensions.get(SERVED_BASE_KEY)
-    return (served or current_app.config["LINK_FALLBACK_BASE_URL"]).rstrip("/")
+    return (served or settings().links.fallback_base_url).rstrip("/")
 
 
 def remember_served_base(app: Flask) -> None:
@@ -37,7 +39,7 @@ def remember_served_base(app: Flask) -> None:
 
     @app.before_request
     def _remember() -> None:
-        if not app.config.get("SERVER_NAME_FOR_LINKS"):
+        if not get_settings(app).links.public_base_url:
             app.extensions[SERVED_BASE_KEY] = request.host_url
 
 
@@ -67,10 +69,10 @@ def staff_ticket_url(reference: str) -> str:
 
 def mail_domain() -> str:
     """The right-hand side of our Message-IDs: MAIL_MESSAGE_ID_DOMAIN, else the sender's domain."""
-    configured = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN")
+    configured = settings().mail.message_id_domain
     if configured:
         return configured
-    _, address = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
+    _, address = parseaddr(settings().mail.default_sender or "")
     domain = address.rpartition("@")[2]
     return domain or urlsplit(base_url()).hostname or "localhost"
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
-from portal.config import policy_limits
+from portal.config import settings
 from portal.extensions import db
 from portal.inbound.addresses import reply_address
 from portal.mailer import feedback
@@ -114,7 +113,7 @@ def _feedback_url(ticket: Ticket, verdict: str) -> str:
 
 
 def _feedback_days() -> int:
-    return current_app.config["MAIL_FEEDBACK_MAX_AGE_DAYS"]
+    return settings().mail.feedback_max_age_days
 
 
 def _action_context(ticket: Ticket, context: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +166,7 @@ def _given(context: dict[str, Any], row: Any, key: str, *row_attributes: str) ->
 
 def _refund_timing(method: str | None) -> str:
     """'5 to 10 business days' (or 'instant') for the method, from the configured refund policy."""
-    limits = policy_limits(current_app.config)
+    limits = settings().policy
     return business_days(*limits.refund_time(method or "card"))
 
 

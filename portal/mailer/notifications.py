@@ -37,11 +37,11 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select
 
 from portal import webhooks
+from portal.config import settings
 from portal.extensions import db
 from portal.mailer import outbox
 from portal.mailer.messages import ESSENTIAL_EVENTS, customer_message, staff_alert
@@ -111,7 +111,7 @@ def _customer_row(event: str, ticket: Ticket, context: dict[str, Any]) -> EmailO
 
 def _staff_rows(event: str, ticket: Ticket, context: dict[str, Any]) -> list[EmailOutbox | None]:
     source = _source(event, ticket, context)
-    send_after = utcnow() + timedelta(seconds=current_app.config["MAIL_STAFF_DIGEST_SECONDS"])
+    send_after = utcnow() + timedelta(seconds=settings().mail.staff_digest_seconds)
     people = staff_recipients(ticket)
     draft = staff_alert(event, ticket, context) if people else None
     rows = []
@@ -205,7 +205,7 @@ def _enqueue_pending(session) -> None:
         else:
             customer_ids.append(state.identity[0])  # no SQL: the key is known once flushed
     if customer_ids or staff_ids:
-        delay = current_app.config["MAIL_STAFF_DIGEST_SECONDS"]
+        delay = settings().mail.staff_digest_seconds
         outbox.enqueue_sends(customer_ids, sorted(staff_ids), delay=delay)
 
 

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from portal.config import settings
 from portal.extensions import db
 from portal.jobs import queue
 from portal.models import EmailOutbox, OutboxStatus, utcnow
@@ -62,7 +62,7 @@ def is_known(dedupe_key: str) -> bool:
 
 def _lease() -> timedelta:
     # Longer than the job timeout (MAIL_TIMEOUT * 6), so only a dead worker's claim ever expires.
-    return timedelta(seconds=current_app.config["MAIL_TIMEOUT"] * 12)
+    return timedelta(seconds=settings().mail.timeout * 12)
 
 
 def _claim(*conditions) -> list[Envelope]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.auth.access import own_invoiced_order_or_404, own_order_or_404
 from portal.auth.forms import ResendVerificationForm
+from portal.config import settings
 from portal.extensions import db
 from portal.main import bp
 from portal.models import Order, Ticket
@@ -59,7 +60,7 @@ def order_invoice(number: str):
     """The order's invoice, a page made to be printed or saved as PDF from the browser."""
     order = own_invoiced_order_or_404(number)
     invoice = invoice_for(order)
-    document = build_document(order, invoice, current_app.config)
+    document = build_document(order, invoice, settings().seller)
     return render_template("main/invoice.html", order=order, invoice=document)
 
 
@@ -89,7 +90,7 @@ def _check_database() -> str:
 
 
 def _check_redis() -> str:
-    if not current_app.config.get("REDIS_URL"):
+    if not settings().redis.url:
         return "not used"
     from portal.jobs.queue import redis_connection
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_login import current_user
 
-from portal.config import policy_limits
+from portal.config import settings
 from portal.models import Order
 from portal.orders.forms import NEW_ADDRESS, AddressChangeForm
 from portal.services.addresses import default_address
@@ -34,5 +33,5 @@ def order_page_context(order: Order, form: AddressChangeForm | None = None) -> d
         "has_invoice": has_invoice(order.status),
         "address_form": address_form(form) if refusal is None else None,
         "address_refusal": refusal.message if refusal is not None else None,
-        "actions": order_actions(order, policy_limits(current_app.config)),
+        "actions": order_actions(order, settings().policy),
     }

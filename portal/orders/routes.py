@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from portal.auth.access import own_invoiced_order_or_404, own_order_or_404
+from portal.config import settings
 from portal.orders import bp
 from portal.orders.forms import NEW_ADDRESS, AddressChangeForm
 from portal.orders.page import order_page_context
@@ -55,7 +56,7 @@ def _order_page(order, form: AddressChangeForm | None = None) -> str:
 def invoice_pdf(number: str):
     order = own_invoiced_order_or_404(number)
     invoice = invoice_for(order)
-    document = build_document(order, invoice, current_app.config)
+    document = build_document(order, invoice, settings().seller)
     filename = f"{invoice.number}.pdf"
     return Response(
         render_invoice_pdf(document),

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from portal.config import policy_limits
+from portal.config import settings
 from portal.extensions import db
 from portal.models import ActionDecision, ActorKind, Ticket, utcnow
 from portal.services import effects, replay
@@ -81,7 +80,7 @@ class _Request:
     now: datetime
     override: Override | None = None
     request_key: str | None = None
-    limits: PolicyLimits = field(default_factory=lambda: policy_limits(current_app.config))
+    limits: PolicyLimits = field(default_factory=lambda: settings().policy)
 
     def __post_init__(self) -> None:
         if self.override is not None:

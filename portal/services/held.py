@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
-from portal.config import policy_limits
+from portal.config import settings
 from portal.extensions import db
 from portal.models import ActionDecision, ActionLog, Order, Refund, RefundStatus, User, utcnow
 from portal.services import effects
@@ -94,7 +93,7 @@ def _reload(refund_id: int, staff_user_id: int) -> tuple[Refund, Order, Actor]:
 
 
 def _recheck(refund: Refund, order: Order, now: datetime):
-    limits = policy_limits(current_app.config)
+    limits = settings().policy
     result = refund_tool(
         order_snapshot_without(order, refund),  # its own reservation must not block it
         customer_id=refund.customer_id,

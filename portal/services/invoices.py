@@ -11,15 +11,14 @@ locked counter row instead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.config_types import SellerSettings
 from portal.extensions import db
 from portal.models import Invoice, Order, RefundStatus, utcnow
 
@@ -102,18 +101,18 @@ class InvoiceDocument:
         return self.total - self.credited
 
 
-def build_document(order: Order, invoice: Invoice, config: Mapping[str, Any]) -> InvoiceDocument:
-    """Everything an invoice shows, from the order, its issued refunds and the seller configuration."""
-    rate = config.get("TAX_RATE")
+def build_document(order: Order, invoice: Invoice, seller: SellerSettings) -> InvoiceDocument:
+    """Everything an invoice shows, from the order, its issued refunds and the seller settings."""
+    rate = seller.tax_rate
     tax = _included_tax(order.total, rate) if rate else None
     return InvoiceDocument(
         number=invoice.number,
         issued_at=invoice.issued_at,
         order_number=order.number,
         order_date=order.placed_at,
-        seller_name=config["SELLER_NAME"],
-        seller_address=config["SELLER_ADDRESS"],
-        seller_vat_id=config.get("SELLER_VAT_ID"),
+        seller_name=seller.name,
+        seller_address=seller.address,
+        seller_vat_id=seller.vat_id,
         customer_name=order.customer.name,
         customer_email=order.customer.email,
         delivery_address=order.delivery_address,

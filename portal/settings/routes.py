@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.account_links import AccountLinkError, read_email_change, token_in_url
 from portal.auth.accounts import EMAIL_TAKEN, change_password, email_taken, normalize_email
+from portal.config import settings
 from portal.extensions import db, limiter
 from portal.mailer.account_mail import send_email_confirmation
 from portal.models import utcnow
@@ -39,7 +40,7 @@ from portal.settings.forms import (
 
 def _password_check_limit() -> str:
     # These forms check the current password: throttled like the login page, so nobody guesses it here.
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return settings().limits.login
 
 
 WRONG_PASSWORD = "This is not your current password."  # noqa: S105 (a message, not a secret)

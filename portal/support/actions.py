@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal import webhooks
+from portal.config import settings
 from portal.desk import routing, sla
 from portal.extensions import db
 from portal.mailer.notifications import notify
@@ -98,7 +98,7 @@ def escalate_to_person(ticket: Ticket, comment: str = "") -> bool:
     if ticket.satisfaction is None:
         ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
         satisfaction_received(ticket)
-    hours = current_app.config["SLA_HOURS"]
+    hours = settings().policy.sla_hours
     _to_the_desk(ticket, comment, CUSTOMER_ESCALATION_REASON, _handover_text(hours), "ticket.escalate")
     return True
 
@@ -112,7 +112,7 @@ def reopen_not_satisfied(ticket: Ticket, comment: str = "") -> bool:
         return False
     ticket.satisfaction, ticket.satisfaction_at = "unsatisfied", utcnow()
     satisfaction_received(ticket)
-    hours = current_app.config["SLA_HOURS"]
+    hours = settings().policy.sla_hours
     _to_the_desk(ticket, comment, NOT_SATISFIED_REASON, _not_satisfied_text(hours), "ticket.not_satisfied")
     return True
 

@@ -6,11 +6,12 @@ after the lock, so a double click or two tabs take effect once (and SQLite never
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
 
 from portal.auth.access import own_order_or_404, own_ticket_or_404
+from portal.config import settings
 from portal.extensions import db, limiter
 from portal.jobs import deferred, queue
 from portal.models import AgentRun, AuthorKind, Message, Order, Ticket, TicketStatus, utcnow
@@ -57,11 +58,11 @@ def _user_key() -> str:
 
 
 def _ticket_limit() -> str:
-    return current_app.config["TICKET_RATE_LIMIT"]
+    return settings().limits.ticket
 
 
 def _reply_limit() -> str:
-    return current_app.config["REPLY_RATE_LIMIT"]
+    return settings().limits.reply
 
 
 @bp.before_request
@@ -149,7 +150,7 @@ def _page_context(ticket: Ticket, **forms) -> dict:
         "messages": messages,
         "outcomes": {m.id: describe_outcome(m.outcome, refs) for m in messages if m.outcome},
         "working": ticket.status in WORKING,
-        "idle_poll_ms": current_app.config["TICKET_IDLE_POLL_MS"],
+        "idle_poll_ms": settings().desk.ticket_idle_poll_ms,
         "status_words": _status_words(ticket),
         "can_rate": actions.can_mark_satisfied(ticket),
         "can_escalate": actions.can_escalate(ticket),

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hmac
 import time
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.config import settings
 from portal.telemetry.metrics import REQUEST_SECONDS, REQUESTS, TICKETS_CREATED
 
 bp = Blueprint("telemetry", __name__)
@@ -23,7 +24,7 @@ _NEW_TICKETS = "telemetry_new_tickets"
 def metrics() -> Response:
     from portal.telemetry.exposition import latest
 
-    token = current_app.config.get("METRICS_TOKEN")
+    token = settings().security.metrics_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if token and not hmac.compare_digest(given.encode(), token.encode()):
         abort(401)

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from portal.config import settings
 from portal.extensions import db
 from portal.models import OutboxStatus, WebhookDelivery, WebhookEndpoint, utcnow
 
@@ -33,7 +33,7 @@ class Parcel:
 
 def claim(delivery_id: str) -> Parcel | None:
     """Take one pending delivery for sending (commits); None when another job has it or it is done."""
-    lease = timedelta(seconds=current_app.config["WEBHOOK_TIMEOUT"] * 6)
+    lease = timedelta(seconds=settings().webhooks.timeout * 6)
     claimed = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == OutboxStatus.PENDING.value)

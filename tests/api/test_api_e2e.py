@@ -16,6 +16,7 @@ from portal.models import WebhookDelivery, WebhookEndpoint
 from portal.webhooks.signing import SIGNATURE_HEADER, verify
 from tests.api.conftest import ORDER, auth, make_key
 from tests.conftest import wait_for
+from tests.overrides import override_settings
 
 pytestmark = pytest.mark.postgres
 SECRET = "whsec_test-secret"
@@ -106,7 +107,7 @@ def test_shop_client_end_to_end(pg_app, rq_workers, receiver):
 def test_failed_delivery_is_retried_with_backoff(pg_app, rq_workers):
     receiver = Receiver(statuses=[500])
     try:
-        pg_app.config["WEBHOOK_RETRY_INTERVALS"] = [1, 1]
+        override_settings(pg_app, WEBHOOK_RETRY_INTERVALS=[1, 1])
         rq_workers.start(1, queues=("agent", "email", "webhook"))
         register(pg_app, receiver.url, "ticket.created")
         token = make_key(pg_app, "write", "orders")

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.config import get_settings
 from portal.extensions import db
 from tests.conftest import ROOT, base_config, truncate_all
 
@@ -72,7 +73,7 @@ def site(live_app, live_server):
     # A fresh queue per test: a job or retry left over from the previous test must not run on this
     # test's rows (TRUNCATE ... RESTART IDENTITY hands the same ids out again).
     live_app.extensions["inprocess_queue"].stop()
-    live_app.extensions["inprocess_queue"] = InProcessQueue(live_app.config["INPROCESS_WORKERS"])
+    live_app.extensions["inprocess_queue"] = InProcessQueue(get_settings(live_app).jobs.inprocess_workers)
     truncate_all(live_app)
     with live_app.app_context():
         seed_demo()

@@ -20,18 +20,18 @@ NEW_EMAIL = "casey.new@example.com"
 
 
 @pytest.fixture
-def inbox(site, monkeypatch):
+def inbox(site, temporary_settings):
     """A real SMTP server the live portal's email jobs deliver to, with links on the live server's URL."""
     server = SMTPServer()
     server.start()
-    for key, value in {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": server.port,
-        "MAIL_SUPPRESS_SEND": False,
-        "MAIL_TIMEOUT": 5,
-        "SERVER_NAME_FOR_LINKS": site.url,
-    }.items():
-        monkeypatch.setitem(site.app.config, key, value)
+    temporary_settings(
+        site.app,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=server.port,
+        MAIL_SUPPRESS_SEND=False,
+        MAIL_TIMEOUT=5,
+        SERVER_NAME_FOR_LINKS=site.url,
+    )
     yield server
     server.stop()
 

@@ -24,8 +24,8 @@ def _escalated_ticket(site, subject: str) -> str:
         return reference
 
 
-def test_the_queue_shows_a_new_escalation_without_a_reload(people, site, monkeypatch):
-    monkeypatch.setitem(site.app.config, "DESK_REFRESH_SECONDS", 0.5)
+def test_the_queue_shows_a_new_escalation_without_a_reload(people, site, temporary_settings):
+    temporary_settings(site.app, DESK_REFRESH_SECONDS=0.5)
     stella = people("staff@example.com")
     stella.go("/desk/?status=escalated")
     count = stella.page.locator("[data-count=escalated]")

@@ -14,8 +14,8 @@ LIVE_WAIT = 15000  # ms: the page checks every 500 ms in these tests
 
 
 @pytest.fixture
-def quick_polling(site, monkeypatch):
-    monkeypatch.setitem(site.app.config, "TICKET_IDLE_POLL_MS", 500)
+def quick_polling(site, temporary_settings):
+    temporary_settings(site.app, TICKET_IDLE_POLL_MS=500)
 
 
 def test_not_satisfied_reopens_to_the_desk_and_the_reply_appears_live(people, site, quick_polling):

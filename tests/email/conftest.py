@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 
 from portal.extensions import db
 from portal.models import Order, OrderItem, Role, Ticket, User, utcnow
+from tests.overrides import override_settings
 
 
 def free_port() -> int:
@@ -108,8 +109,8 @@ def smtp_server():
 
 def use_smtp(app, server: SMTPServer) -> None:
     """Point an in-process app at the test server (conftest suppresses sending by default)."""
-    app.config.update(
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=5
+    override_settings(
+        app, MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=5
     )
 
 

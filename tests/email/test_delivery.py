@@ -16,6 +16,7 @@ from portal.jobs import queue
 from portal.mailer.notifications import notify
 from portal.models import EmailOutbox
 from tests.email.conftest import SMTPServer, by_email, make_ticket, use_smtp
+from tests.overrides import override_settings
 from worker import email_jobs, mail_transport
 
 
@@ -108,8 +109,8 @@ class SilentServer:
 @pytest.mark.smtp
 def test_hung_server_times_out_and_the_row_goes_back_to_pending(people):
     server = SilentServer()
-    people.config.update(
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=0.5
+    override_settings(
+        people, MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=0.5
     )
     try:
         with people.app_context():
@@ -133,7 +134,7 @@ def test_hung_server_times_out_and_the_row_goes_back_to_pending(people):
 @pytest.mark.smtp
 def test_last_retry_marks_the_row_failed(people):
     down = SMTPServer()  # never started: connection refused
-    people.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=down.port, MAIL_SUPPRESS_SEND=False)
+    override_settings(people, MAIL_SERVER="127.0.0.1", MAIL_PORT=down.port, MAIL_SUPPRESS_SEND=False)
     with people.app_context():
         notify("ticket_received", make_ticket(by_email("casey@example.com")))
         db.session.commit()
@@ -158,7 +159,7 @@ def test_permanent_refusal_fails_at_once_without_retry(people):
     port = free_port()
     controller = Controller(RefusingHandler(), hostname="127.0.0.1", port=port)
     controller.start()
-    people.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    override_settings(people, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
     try:
         with people.app_context():
             notify("ticket_received", make_ticket(by_email("casey@example.com")))

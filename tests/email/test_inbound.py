@@ -21,6 +21,7 @@ from portal.models import AgentRun, EmailOutbox, InboundEmail, Message, Ticket, 
 from portal.support.tickets import open_ticket
 from tests.email.conftest import make_user
 from tests.email.imap_server import DovecotServer
+from tests.overrides import override_settings
 
 pytestmark = pytest.mark.imap
 SUPPORT = "support@shop.example"
@@ -47,8 +48,9 @@ def imap_server():
 @pytest.fixture
 def inbox(app, imap_server):
     """The SQLite app reading the Dovecot mailbox, with a signed reply address on its mail."""
-    app.config.update(
-        imap_server.settings(),
+    override_settings(
+        app,
+        **imap_server.settings(),
         MAIL_REPLY_ADDRESS=f"Shop Support <{SUPPORT}>",
         MAIL_DEFAULT_SENDER=f"Shop Support <{SUPPORT}>",
     )
@@ -330,7 +332,7 @@ def test_the_same_message_fetched_twice_is_taken_in_once(inbox, imap_server):
 
 
 def test_done_folder_receives_processed_mail(inbox, imap_server):
-    inbox.config["INBOUND_IMAP_DONE_FOLDER"] = "Processed by SupportOps"
+    override_settings(inbox, INBOUND_IMAP_DONE_FOLDER="Processed by SupportOps")
     with inbox.app_context():
         make_user("dana@example.com", "Dana Doe")
         db.session.commit()
@@ -364,5 +366,5 @@ def test_customer_mail_carries_the_signed_reply_address_only_when_configured(inb
         address = reply_address("T-ABCD2345")
         assert address.startswith("support+T-ABCD2345.") and address.endswith("@shop.example")
         assert reply_address("T-ABCD2346") != address.replace("2345", "2346")  # signed, not derived
-        inbox.config["MAIL_REPLY_ADDRESS"] = None
+        override_settings(inbox, MAIL_REPLY_ADDRESS=None)
         assert reply_address("T-ABCD2345") is None

@@ -16,6 +16,7 @@ from portal.support.tickets import open_ticket
 from tests.conftest import wait_for
 from tests.email.conftest import make_user
 from tests.email.imap_server import DovecotServer
+from tests.overrides import override_settings
 
 pytestmark = [pytest.mark.imap, pytest.mark.smtp, pytest.mark.redis, pytest.mark.postgres]
 SENDER = "Shop Support <support@shop.example>"
@@ -57,7 +58,7 @@ def test_worker_polls_the_mailbox_threads_the_reply_and_mails_the_answer(
         MAIL_REPLY_ADDRESS=SENDER,
         MAIL_DEFAULT_SENDER=SENDER,
     )
-    pg_app.config.update(MAIL_REPLY_ADDRESS=SENDER, MAIL_DEFAULT_SENDER=SENDER)
+    override_settings(pg_app, MAIL_REPLY_ADDRESS=SENDER, MAIL_DEFAULT_SENDER=SENDER)
     with pg_app.app_context():
         casey = make_user("casey@example.com", "Casey Customer")
         ticket = open_ticket(casey, "Headphones crackle", "My headphones crackle in the left ear.")

@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.mailer.links import ticket_url
 from portal.models import EmailOutbox
 from tests.conftest import make_app
+from tests.overrides import override_settings
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_links_use_the_port_the_portal_is_served_on(unconfigured):
 
 
 def test_public_base_url_wins_over_the_request(unconfigured):
-    unconfigured.config["SERVER_NAME_FOR_LINKS"] = "https://help.example.com/"
+    override_settings(unconfigured, SERVER_NAME_FOR_LINKS="https://help.example.com/")
     client = unconfigured.test_client()
     client.post("/auth/forgot", data={"email": "customer@example.com"}, base_url="http://127.0.0.1:5123")
     assert "https://help.example.com/auth/reset/" in last_mail(unconfigured)

@@ -12,14 +12,15 @@ from portal.jobs import queue
 from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Message, Refund, Role
 from tests.email.conftest import by_email, make_order, make_ticket, make_user, resolve
+from tests.overrides import override_settings
 
 BASE = "https://help.shop.example"
 
 
 @pytest.fixture
 def app(people):
-    people.config.update(
-        SERVER_NAME_FOR_LINKS=BASE + "/", MAIL_DEFAULT_SENDER="Shop Support <help@shop.example>"
+    override_settings(
+        people, SERVER_NAME_FOR_LINKS=BASE + "/", MAIL_DEFAULT_SENDER="Shop Support <help@shop.example>"
     )
     return people
 
@@ -212,7 +213,7 @@ def test_resolved_by_the_customer_sends_them_nothing(app):
 
 
 def test_unassigned_escalation_alerts_every_active_staff_member_as_a_delayed_digest(app):
-    app.config["MAIL_STAFF_DIGEST_SECONDS"] = 120
+    override_settings(app, MAIL_STAFF_DIGEST_SECONDS=120)
     with app.app_context():
         ticket = make_ticket(by_email("casey@example.com"))
         notify("escalated", ticket, reason="Customer is angry")

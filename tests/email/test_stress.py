@@ -18,6 +18,7 @@ from portal.mailer.notifications import notify
 from portal.models import EmailOutbox
 from tests.conftest import ROOT, wait_for
 from tests.email.conftest import SMTPServer, make_ticket, make_user
+from tests.overrides import override_settings
 
 pytestmark = [pytest.mark.smtp, pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 MESSAGES = 200
@@ -49,7 +50,7 @@ def _states(app) -> dict[str, int]:
 def test_200_messages_through_a_server_that_drops_every_third_connection(rq_workers, pg_app, flaky_smtp):
     rq_workers.env.update(flaky_smtp.env())
     # Immediate retries (interval 0): the drops are instant, and the test measures delivery, not backoff.
-    pg_app.config["MAIL_RETRY_INTERVALS"] = [0] * 8
+    override_settings(pg_app, MAIL_RETRY_INTERVALS=[0] * 8)
     rq_workers.start(2, queues=("email",))
     time.sleep(2)  # let the workers import the app, so the clock measures sending
     writing = time.monotonic()

@@ -14,6 +14,7 @@ from portal.mailer.notifications import notify
 from portal.models import EmailOutbox, Message, Refund, Role
 from tests.conftest import wait_for
 from tests.email.conftest import make_order, make_ticket, make_user, resolve
+from tests.overrides import override_settings
 
 pytestmark = [pytest.mark.smtp, pytest.mark.redis, pytest.mark.postgres]
 BASE = "https://help.shop.example"
@@ -23,7 +24,8 @@ BASE = "https://help.shop.example"
 def mail_workers(rq_workers, pg_app, smtp_server):
     """RQ workers on the email queue that send to the test SMTP server; short retries and digest window."""
     rq_workers.env.update(smtp_server.env(), MAIL_DEFAULT_SENDER="Shop Support <help@shop.example>")
-    pg_app.config.update(
+    override_settings(
+        pg_app,
         MAIL_RETRY_INTERVALS=[1, 1, 1, 1, 2, 2, 2],
         MAIL_STAFF_DIGEST_SECONDS=2,
         SERVER_NAME_FOR_LINKS=BASE,

@@ -6,7 +6,7 @@ Real HTTP, so the real client (langchain-mistralai over httpx) is what gets test
         fake.queue_tool_call("refund", {"order_number": "A1001"})
         fake.queue_error(429, retry_after=0.05)        # the next request gets a 429
         fake.queue_answer("Your refund has been issued [1].")
-        app.config.update(MISTRAL_BASE_URL=fake.url, MISTRAL_API_KEY="test")
+        override_settings(app, MISTRAL_BASE_URL=fake.url, MISTRAL_API_KEY="test")
         ...
         fake.chat_requests[0]["messages"]               # what the model was sent
 

@@ -7,7 +7,7 @@ tested. It is scripted like the Mistral fake it extends (tests/fakes/mistral_ser
         fake.queue_tool_call("refund", {"order_number": "A1001"})
         fake.queue_error(429, retry_after=0.05)        # or retry_after_ms=50, OpenAI's own header
         fake.queue_answer("Your refund has been issued [1].")
-        app.config.update(AGENT_BACKEND="openai", OPENAI_BASE_URL=fake.url)
+        override_settings(app, AGENT_BACKEND="openai", OPENAI_BASE_URL=fake.url)
         ...
         fake.chat_requests[0]["messages"]               # what the model was sent
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import ActionLog, User
+from tests.overrides import override_settings
 from tests.portal.conftest import login, user_id
 
 ADMIN_PAGES = ["/admin/", "/admin/users", "/admin/policies", "/admin/policies/refunds"]
@@ -103,7 +104,7 @@ def test_policies_render_markdown_and_escape_html(client, demo, tmp_path):
     (folder / "refunds.md").write_text(
         "# Refund policy\n\n## Window\n\nYou have **30 days**.\n\n<script>alert(1)</script>\n"
     )
-    demo.config["POLICIES_DIR"] = str(folder)
+    override_settings(demo, POLICIES_DIR=str(folder))
     login(client, "admin@example.com")
     listing = client.get("/admin/policies").get_data(as_text=True)
     assert "Refund policy" in listing and "/admin/policies/refunds" in listing

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import ActionLog, Message, RoutingRule, Team, Ticket, utcnow
 from portal.services.effects import mark_escalated
+from tests.overrides import override_settings
 from tests.portal.conftest import user_id
 
 
@@ -191,7 +192,9 @@ def test_bad_dates_fall_back_to_the_default_range(admin, demo):
 
 def test_the_assumed_count_follows_the_configured_days(admin, demo):
     _desk_history(demo)
-    demo.config["METRICS_ASSUMED_RESOLVED_DAYS"] = 14  # the silent ticket is 10 days old: not yet assumed
+    override_settings(
+        demo, METRICS_ASSUMED_RESOLVED_DAYS=14
+    )  # the silent ticket is 10 days old: not yet assumed
     rows = list(csv.DictReader(io.StringIO(admin.get("/admin/metrics/desk.csv").get_data(as_text=True))))
     assert rows[0]["agent_resolved_assumed"] == "0"
 

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Order, User
+from tests.overrides import override_settings
 
 
 def test_users_create_staff(runner, app):
@@ -31,7 +32,7 @@ def test_demo_seed_is_idempotent(runner, app):
 
 
 def test_demo_seed_refused_in_production(runner, app):
-    app.config["ENV_NAME"] = "production"
+    override_settings(app, ENV_NAME="production")
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code != 0
     assert "refusing" in result.output

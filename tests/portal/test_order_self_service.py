@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from portal.config import policy_limits
+from portal.config import get_settings
 from portal.extensions import db
 from portal.models import (
     ActionLog,
@@ -25,6 +25,7 @@ from portal.models import (
     UserAddress,
 )
 from portal.services.tracking import add_business_days
+from tests.overrides import override_settings
 
 NEW = "7 Canal Street, 10115 Berlin"
 
@@ -233,13 +234,13 @@ def test_invoice_numbers_are_sequential_and_stable(customer, demo):
 
 
 def test_the_invoice_shows_seller_details_and_tax_when_configured(customer, demo):
-    demo.config.update(SELLER_NAME="Acme Goods GmbH", SELLER_ADDRESS="2 Market Square, Leipzig",
-                       SELLER_VAT_ID="DE123456789", TAX_RATE=Decimal("0.19"))  # fmt: skip
+    override_settings(demo, SELLER_NAME="Acme Goods GmbH", SELLER_ADDRESS="2 Market Square, Leipzig",
+                      SELLER_VAT_ID="DE123456789", TAX_RATE=Decimal("0.19"))  # fmt: skip
     page = customer.get("/orders/A1004/invoice").get_data(as_text=True)
     assert "Acme Goods GmbH" in page and "2 Market Square, Leipzig" in page and "VAT ID DE123456789" in page
     # 44.00 gross at 19 % included: 7.03 tax, 36.97 net.
     assert "Tax 19% (included)" in page and "7.03 USD" in page and "36.97 USD" in page
-    demo.config["TAX_RATE"] = None
+    override_settings(demo, TAX_RATE=None)
     assert "Tax " not in customer.get("/orders/A1004/invoice").get_data(as_text=True)
 
 
@@ -293,7 +294,7 @@ def test_tracking_shows_refunds_with_expected_arrival_from_the_limits(customer, 
                         created_at=issued)
         )  # fmt: skip
         db.session.commit()
-        low, high = policy_limits(demo.config).refund_days["paypal"]
+        low, high = get_settings(demo).policy.refund_days["paypal"]
     page = customer.get("/orders/A1003").get_data(as_text=True)
     earliest, latest = add_business_days(issued.date(), low), add_business_days(issued.date(), high)
     assert "LE-TRACK1" in page and "RP-TRACK2" in page and "your PayPal account" in page
@@ -301,14 +302,9 @@ def test_tracking_shows_refunds_with_expected_arrival_from_the_limits(customer, 
     assert "Being shipped" in page and "Issued" in page
 
 
-def test_tracking_follows_the_configured_limits(customer, demo, monkeypatch):
+def test_tracking_follows_the_configured_limits(customer, demo):
     """The window is the limits' refund_days, not a number written in a template."""
-    from tools import PolicyLimits
-
-    monkeypatch.setattr(
-        "portal.orders.page.policy_limits",
-        lambda config: PolicyLimits(refund_days={"card": (1, 2), "paypal": (1, 1), "gift_card": (3, 4)}),
-    )
+    override_settings(demo, REFUND_DAYS_CARD=(1, 2), REFUND_DAYS_PAYPAL=(1, 1), REFUND_DAYS_GIFT_CARD=(3, 4))
     page = customer.get("/orders/A1005").get_data(as_text=True)  # a gift-card refund in the demo data
     with demo.app_context():
         refund = db.session.scalars(select(Refund).where(Refund.order_id == order("A1005").id)).one()

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from portal.extensions import db
 from portal.models import User
 from tests.conftest import make_app
+from tests.overrides import override_settings
 
 PASSWORD = "correct horse battery"
 
@@ -51,9 +52,9 @@ def test_an_old_werkzeug_hash_is_upgraded_to_argon2_at_login(app):
 
 def test_a_hash_of_another_argon2_cost_is_rehashed_at_login(app):
     with app.app_context():
-        app.config["PASSWORD_HASH_TIME_COST"] = 2
+        override_settings(app, PASSWORD_HASH_TIME_COST=2)
         add_user(app, "cost@example.com")
-        app.config["PASSWORD_HASH_TIME_COST"] = 1
+        override_settings(app, PASSWORD_HASH_TIME_COST=1)
     assert "t=2" in stored_hash(app, "cost@example.com")
     assert login(app.test_client(), "cost@example.com").status_code == 302
     assert "t=1," in stored_hash(app, "cost@example.com")

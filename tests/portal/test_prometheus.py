@@ -6,6 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from portal.extensions import db
 from portal.models import EmailOutbox, Ticket
+from tests.overrides import override_settings
 from tests.portal.conftest import login
 
 
@@ -73,7 +74,7 @@ def test_a_rolled_back_ticket_is_not_counted(app, demo):
 
 
 def test_metrics_can_require_a_token(client, app):
-    app.config["METRICS_TOKEN"] = "s3cret-token"
+    override_settings(app, METRICS_TOKEN="s3cret-token")
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     scrape(client, Authorization="Bearer s3cret-token")

@@ -15,6 +15,7 @@ from portal.models import DeferredJob, Ticket
 from portal.support import tickets
 from tests.conftest import AuthActions, make_app
 from tests.faults.conftest import free_port
+from tests.overrides import override_settings
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_login_and_ticket_work_and_the_job_is_kept(down_app, caplog):
 
 
 def test_rate_limits_still_apply_in_memory(down_app):
-    down_app.config["TICKET_RATE_LIMIT"] = "2 per minute"
+    override_settings(down_app, TICKET_RATE_LIMIT="2 per minute")
     client = down_app.test_client()
     AuthActions(client).login()
     codes = [

@@ -11,6 +11,7 @@ from portal.desk import routing
 from portal.extensions import db
 from portal.models import ActionLog, AgentRun, Role, RoutingRule, Team, Ticket, User, utcnow
 from portal.services.effects import mark_escalated
+from tests.overrides import override_settings
 from tests.portal.conftest import user_id
 
 
@@ -102,7 +103,7 @@ def test_over_the_cap_the_ticket_waits_unassigned_in_the_team_queue(desk):
 
 
 def test_the_default_cap_comes_from_config(desk):
-    desk.config["DESK_MAX_OPEN_PER_PERSON"] = 1
+    override_settings(desk, DESK_MAX_OPEN_PER_PERSON=1)
     escalate(desk, intent="complaint")  # General: no rule matches; Stella takes it
     assert owner_and_team(desk, escalate(desk, intent="complaint")) == (None, "General")
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import User
+from tests.overrides import override_settings
 from tests.portal.conftest import PASSWORDS, user_id
 from tests.portal.test_account import link_path, outbox
 
@@ -188,7 +189,7 @@ def test_staff_are_signed_out_after_the_idle_timeout(demo):
 
 
 def test_the_idle_timeout_is_configurable_and_customers_have_none(demo):
-    demo.config["STAFF_IDLE_MINUTES"] = 5
+    override_settings(demo, STAFF_IDLE_MINUTES=5)
     staff = log_in(demo, STAFF)
     idle_for(staff, 6)
     assert staff.get("/desk/").status_code == 302

@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import Ticket, User, utcnow
 from portal.services.effects import mark_escalated
 from portal.support.tickets import add_customer_reply
+from tests.overrides import override_settings
 from tools.sla import BusinessCalendar, parse_targets
 
 
@@ -19,7 +20,7 @@ def _ticket(reference: str) -> Ticket:
 
 
 def test_escalation_starts_the_resolution_clock_by_priority(app, make_ticket):
-    app.config["SLA_RESOLUTION_HOURS"] = parse_targets("P1=8,P4=100", 50)
+    override_settings(app, SLA_RESOLUTION_HOURS=parse_targets("P1=8,P4=100", 50))
     refs = make_ticket(status="answered", priority="P1"), make_ticket(status="answered", priority="P4")
     with app.app_context():
         now = utcnow()
@@ -31,8 +32,11 @@ def test_escalation_starts_the_resolution_clock_by_priority(app, make_ticket):
 
 
 def test_first_response_targets_per_priority_in_working_time(app):
-    app.config["SLA_FIRST_RESPONSE_HOURS"] = parse_targets("P1=1", None)
-    app.config["SLA_CALENDAR"] = BusinessCalendar.parse("mon-fri 09:00-17:00", "UTC")
+    override_settings(
+        app,
+        SLA_FIRST_RESPONSE_HOURS=parse_targets("P1=1", None),
+        SLA_CALENDAR=BusinessCalendar.parse("mon-fri 09:00-17:00", "UTC"),
+    )
     with app.app_context():
         friday = utcnow().replace(year=2026, month=12, day=4, hour=16, minute=30, second=0, microsecond=0)
         assert sla.first_response_due(friday, "P1") == friday.replace(day=7, hour=9, minute=30)

@@ -2,6 +2,7 @@
 
 import re
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.config_types import SellerSettings
 from portal.extensions import db
 from portal.models import Invoice, Order, User, UserAddress
 from portal.services.addresses import add_address, delete_address, set_default
@@ -70,10 +72,10 @@ def test_concurrent_first_requests_share_one_number(pg_app):
 
 def test_the_document_carries_tax_and_seller(shop):
     order = order_row(shop.order(shop.customer(), total="119.00"))
-    config = {"SELLER_NAME": "Acme", "SELLER_ADDRESS": "1 Road", "SELLER_VAT_ID": None, "TAX_RATE": None}
-    plain = build_document(order, invoice_for(order), config)
+    seller = SellerSettings(name="Acme", address="1 Road", vat_id=None, tax_rate=None)
+    plain = build_document(order, invoice_for(order), seller)
     assert (plain.tax_amount, plain.net_amount, plain.seller_name) == (None, None, "Acme")
-    taxed = build_document(order, invoice_for(order), {**config, "TAX_RATE": Decimal("0.19")})
+    taxed = build_document(order, invoice_for(order), replace(seller, tax_rate=Decimal("0.19")))
     assert (taxed.tax_amount, taxed.net_amount) == (Decimal("19.00"), Decimal("100.00"))
 
 

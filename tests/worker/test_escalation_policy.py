@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from portal.config import load_config
+from tests.overrides import settings_from
 from tools import escalation_policy as policy
 from tools.escalate import CATEGORIES as TOOL_CATEGORIES
 from worker.agent.backends.base import TOOL_ACTIONS
@@ -41,7 +41,7 @@ def test_priority_rules(action, reason, mood, danger, money, expected):
 def test_the_settings_defaults_are_the_policy_defaults(monkeypatch, tmp_path):
     for name in ("ESCALATE_P1_AFTER_TURNS", "ESCALATE_SENTIMENT_BELOW", "ESCALATE_CONFIDENCE_BELOW"):
         monkeypatch.delenv(name, raising=False)
-    assert policy.EscalationRules.from_config(load_config(str(tmp_path))) == policy.EscalationRules()
+    assert settings_from(tmp_path).agent.escalation == policy.EscalationRules()
 
 
 def test_statuses_are_given_for_actions_the_agent_has():

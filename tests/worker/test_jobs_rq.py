@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import AgentRun, Ticket, utcnow
 from portal.support.tickets import open_ticket
 from tests.conftest import wait_for
+from tests.overrides import override_settings
 from tests.worker.test_pipeline import add_customer, add_order
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -61,7 +62,7 @@ def test_real_workers_answer_tickets(pg_app, workers):
 
 
 def test_failing_job_retries_then_escalates(pg_app, workers, tmp_path):
-    pg_app.config["AGENT_RETRY_INTERVALS"] = [1, 1]
+    override_settings(pg_app, AGENT_RETRY_INTERVALS=[1, 1])
     empty = tmp_path / "no-policies"
     empty.mkdir()
     workers.env["POLICIES_DIR"] = str(empty)  # retrieval fails on every attempt
@@ -80,9 +81,9 @@ def test_stale_run_is_requeued_and_answered(pg_app, workers):
     from portal.jobs import queue
     from worker.reaper import requeue_stale_runs
 
-    pg_app.config["QUEUE_MODE"] = "manual"  # the original job is "lost": it never reaches Redis
+    override_settings(pg_app, QUEUE_MODE="manual")  # the original job is "lost": it never reaches Redis
     ticket_id = _open(pg_app, "Where is order C3001?", "C3001", status="shipped")
-    pg_app.config["QUEUE_MODE"] = "rq"
+    override_settings(pg_app, QUEUE_MODE="rq")
     with pg_app.app_context():
         run = db.session.scalars(select(AgentRun).where(AgentRun.ticket_id == ticket_id)).one()
         # as if a worker claimed it an hour ago and died

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from evaluation.scenarios import load_scenarios, run_scenarios
 from portal import create_app
 from portal.auth.accounts import find_user_by_email
-from portal.config import policy_limits
+from portal.config import get_settings
 from portal.extensions import db
 from portal.jobs import queue
 from portal.models import (
@@ -38,8 +38,9 @@ from portal.models import (
 from portal.support.tickets import open_ticket
 from tests.conftest import ROOT, base_config
 from tests.fakes.mistral_server import FakeMistral, rule_based_reply
+from tests.overrides import override_settings, settings_from
 from worker.agent.backends.base import BackendError, Citation
-from worker.agent.backends.mistral import MistralBackend, MistralSettings
+from worker.agent.backends.mistral import MistralBackend
 from worker.agent.backends.retry import RetryPolicy, call_with_retries, retry_after_seconds
 from worker.agent.context import build_context, load_ticket, redactor, triage_text
 from worker.agent.nlu import Triage
@@ -89,7 +90,8 @@ def prepare(app, fake):
             ("B2002", "pending", [("Kettle", "39.00")], 0, "card"),
         ])  # fmt: skip
         db.session.commit()
-    app.config.update(
+    override_settings(
+        app,
         MISTRAL_API_KEY="test-key",
         MISTRAL_BASE_URL=fake.url,
         MISTRAL_TIMEOUT=0.5,
@@ -133,7 +135,7 @@ def run_backend(app, body, *, action="refund", passages=PASSAGES, **ticket):
         snapshot = load_ticket(ticket_id)
         clean = redactor(snapshot)
         text = clean(triage_text(snapshot))
-        limits = policy_limits(app.config)
+        limits = get_settings(app).policy
         ctx = build_context(snapshot, text=text, clean=clean, triage=triage_for(text, action),
                             passages=passages, limits=limits, now=utcnow())  # fmt: skip
         db.session.close()
@@ -144,7 +146,7 @@ def run_backend(app, body, *, action="refund", passages=PASSAGES, **ticket):
             limits=limits,
             vault=clean.vault,
         )
-        result = MistralBackend(app.config).run(ctx, toolbox)
+        result = MistralBackend(get_settings(app).agent.mistral).run(ctx, toolbox)
         return result, toolbox, ticket_id
 
 
@@ -246,7 +248,7 @@ def test_clarifying_question_takes_one_call(app, fake):
 
 
 def test_direct_tool_reply_skips_the_second_call(app, fake):
-    app.config["MISTRAL_DIRECT_TOOL_REPLY"] = True
+    override_settings(app, MISTRAL_DIRECT_TOOL_REPLY=True)
     fake.queue_tool_call("cancel", {"order_number": "A1001"})
 
     result, toolbox, _ = run_backend(app, "Cancel A1001 please.", action="cancel")
@@ -283,7 +285,7 @@ def test_invalid_tool_arguments_go_back_to_the_model(app, fake, name, args):
 
 
 def test_model_that_never_gets_the_arguments_right_ends_within_the_step_limit(app, fake):
-    app.config["MISTRAL_MAX_STEPS"] = 3
+    override_settings(app, MISTRAL_MAX_STEPS=3)
     fake.queue_tool_call("refund", {"reason": "x"})
     fake.queue_tool_call("refund", {"reason": "x"})
     fake.queue_answer("I need the order number to help you. Which order is it?")
@@ -489,14 +491,14 @@ def test_backoff_is_exponential_with_jitter_and_bounded_by_the_deadline():
     assert 1 <= len(waits) < 5  # the deadline stops it before the retries run out
 
 
-def test_settings_need_a_key():
-    with pytest.raises(ValueError):
-        MistralSettings.from_config({})
+def test_the_backend_needs_a_key(tmp_path):
+    with pytest.raises(ValueError, match="MISTRAL_API_KEY"):
+        MistralBackend(settings_from(tmp_path, MISTRAL_API_KEY=None).agent.mistral)
 
 
 def test_realistic_mode_picks_a_tool_then_answers_from_its_result(app):
     with FakeMistral(responder=rule_based_reply) as realistic:
-        app.config["MISTRAL_BASE_URL"] = realistic.url
+        override_settings(app, MISTRAL_BASE_URL=realistic.url)
         result, toolbox, _ = run_backend(
             app, "My headphones from order A1003 arrived broken, money back please."
         )

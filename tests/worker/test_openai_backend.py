@@ -19,12 +19,14 @@ from sqlalchemy import select
 
 from evaluation.scenarios import load_scenarios, run_scenarios
 from portal import create_app
-from portal.config import load_config, policy_limits
+from portal.config import get_settings
+from portal.config_agent import ChatSettings
 from portal.extensions import db
 from portal.models import Cancellation, Message, Refund, utcnow
 from tests.conftest import ROOT, base_config
 from tests.fakes.mistral_server import rule_based_reply
 from tests.fakes.openai_server import FakeOpenAI, protocol_problem
+from tests.overrides import override_settings, settings_from
 from tests.worker.test_mistral_backend import (
     EXAMPLES,
     PASSAGES,
@@ -39,7 +41,7 @@ from tests.worker.test_mistral_backend import (
 )
 from worker.agent.backends import backend_name, get_backend
 from worker.agent.backends.base import BackendError
-from worker.agent.backends.openai_compatible import NO_KEY, OpenAIBackend, OpenAISettings
+from worker.agent.backends.openai_compatible import NO_KEY, OpenAIBackend
 from worker.agent.context import build_context, load_ticket, redactor, triage_text
 from worker.agent.toolbox import ServiceToolbox
 
@@ -55,7 +57,8 @@ def fake():
 def prepare_openai(app, fake):
     """The Mistral tests' demo data, and the OpenAI backend pointed at the fake with short waits."""
     prepare(app, fake)
-    app.config.update(
+    override_settings(
+        app,
         MISTRAL_API_KEY=None,  # retrieval stays offline; nothing may go to a Mistral endpoint
         AGENT_BACKEND="openai",
         OPENAI_BASE_URL=fake.url,
@@ -83,13 +86,13 @@ def run_backend(app, body, *, action="refund", **ticket):
         snapshot = load_ticket(ticket_id)
         clean = redactor(snapshot)
         text = clean(triage_text(snapshot))
-        limits = policy_limits(app.config)
+        limits = get_settings(app).policy
         ctx = build_context(snapshot, text=text, clean=clean, triage=triage_for(text, action),
                             passages=PASSAGES, limits=limits, now=utcnow())  # fmt: skip
         db.session.close()
         toolbox = ServiceToolbox(ticket_id=ticket_id, customer_id=snapshot.customer_id, run_id=None,
                                  limits=limits, vault=clean.vault)  # fmt: skip
-        return OpenAIBackend(app.config).run(ctx, toolbox), toolbox
+        return OpenAIBackend(get_settings(app).agent.openai).run(ctx, toolbox), toolbox
 
 
 def agent_reply(app, ticket_id) -> str:
@@ -101,23 +104,25 @@ def agent_reply(app, ticket_id) -> str:
 # --- selection and settings ------------------------------------------------------------------------
 
 
-def test_the_backend_is_chosen_by_agent_backend_only():
-    assert backend_name({"AGENT_BACKEND": "openai"}) == "openai"
+def test_the_backend_is_chosen_by_agent_backend_only(tmp_path):
+    def chosen(**keys) -> str:
+        return backend_name(settings_from(tmp_path, **keys).agent)
+
+    assert chosen(AGENT_BACKEND="openai") == "openai"
     # A key in the environment for some other tool must not send tickets to OpenAI.
-    assert backend_name({"AGENT_BACKEND": "auto", "OPENAI_API_KEY": "sk-x"}) == "offline"
-    both = {"AGENT_BACKEND": "auto", "MISTRAL_API_KEY": "k", "OPENAI_API_KEY": "sk"}
-    assert backend_name(both) == "mistral"
+    assert chosen(AGENT_BACKEND="auto", MISTRAL_API_KEY=None, OPENAI_API_KEY="sk-x") == "offline"
+    assert chosen(AGENT_BACKEND="auto", MISTRAL_API_KEY="k", OPENAI_API_KEY="sk") == "mistral"
 
 
 def test_settings_come_from_the_config_module_and_the_key_is_optional(tmp_path, monkeypatch):
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "AGENT_JOB_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
-    settings = OpenAISettings.from_config(load_config(str(tmp_path)))
+    settings = settings_from(tmp_path).agent.openai
     assert (settings.base_url, settings.model) == ("https://api.openai.com/v1", "gpt-4o-mini")
     assert settings.api_key is None
     assert settings.timeout == 60.0 and settings.budget == 96.0 and settings.cost(10**6, 10**6) == 0
     with pytest.raises(ValueError, match="needs OPENAI_"):  # no second set of defaults here
-        OpenAISettings.from_config({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"})
+        ChatSettings.from_prefix({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, "OPENAI")
 
 
 # --- the happy path --------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ def test_tool_call_then_final_answer_refunds_in_two_calls(app, fake):
 
 
 def test_a_local_server_needs_no_key(app, fake):
-    app.config["OPENAI_API_KEY"] = None
+    override_settings(app, OPENAI_API_KEY=None)
     fake.queue_answer("We ship to the EU and the UK [2].")
 
     result, _ = run_backend(app, "Do you ship to Norway?", action="answer")
@@ -200,7 +205,7 @@ def test_a_bad_tool_call_goes_back_to_the_model_as_the_tools_answer(app, fake, n
 
 
 def test_the_last_allowed_call_may_only_answer(app, fake):
-    app.config["OPENAI_MAX_STEPS"] = 3
+    override_settings(app, OPENAI_MAX_STEPS=3)
     fake.queue_tool_call("refund", {"reason": "x"})
     fake.queue_tool_call("refund", {"reason": "x"})
     fake.queue_answer("I need the order number to help you. Which order is it?")
@@ -355,7 +360,7 @@ def test_shared_examples_resolve_against_the_fake_server(tmp_path):
         config = base_config("sqlite://", tmp_path, AGENT_BACKEND="openai", OPENAI_BASE_URL=realistic.url,
                              OPENAI_MODEL=MODEL, RETRIEVAL_EMBEDDER="offline")  # fmt: skip
         app = create_app(config)
-        assert get_backend(app.config).name == "openai"
+        assert get_backend(get_settings(app).agent).name == "openai"
         for result in run_scenarios(scenarios, app.config, app.instance_path):
             calls.append(len(realistic.chat_requests) - sum(calls))
             failed += [] if result.passed else [(result.id, result.errors)]

@@ -25,6 +25,7 @@ from portal.models import (
     utcnow,
 )
 from portal.support.tickets import add_customer_reply, open_ticket, request_agent_run
+from tests.overrides import override_settings
 from tools.escalation_policy import EscalationRules, rule_reasons
 from worker.agent import runs
 
@@ -310,7 +311,7 @@ def test_stale_run_is_requeued_then_handed_to_a_person(sqlite_app):
 
     ticket_id = new_ticket(sqlite_app, "Where is order A1001?")
     sqlite_app.extensions["manual_queue"].jobs.clear()  # the job was lost with its worker
-    sqlite_app.config["AGENT_MAX_REQUEUES"] = 1
+    override_settings(sqlite_app, AGENT_MAX_REQUEUES=1)
     with sqlite_app.app_context():
         run = db.session.scalars(select(AgentRun)).one()
         run.status, run.started_at = "running", utcnow() - timedelta(hours=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portal.config import get_settings
 from portal.extensions import db
 from portal.models import User
 from portal.services.content import POLICY, save_revision
@@ -16,7 +17,7 @@ NEW_TEXT = "Bring the parcel to a partner kiosk within {{ refund_window_days }} 
 
 def edited_refunds(app) -> str:
     """The refunds template with the refund-window paragraph replaced by NEW_TEXT."""
-    source = (Path(app.config["POLICIES_DIR"]) / "refunds.md").read_text(encoding="utf-8")
+    source = (Path(get_settings(app).agent.policies_dir) / "refunds.md").read_text(encoding="utf-8")
     start = source.index("You have **{{ refund_window_days }} days**")
     end = source.index("## How much is refunded")
     return source[:start] + NEW_TEXT + "\n\n" + source[end:]
@@ -41,7 +42,9 @@ def test_edited_policy_is_cited_on_the_next_ticket_without_a_restart(sqlite_app)
 
     app = sqlite_app
     with app.app_context():
-        warm = load_index(app.config, app.instance_path)  # a running worker, index loaded at start
+        warm = load_index(
+            get_settings(app).agent, app.instance_path
+        )  # a running worker, index loaded at start
     before = ask(app, "first@example.com")
     drain_agent(app)
     with app.app_context():
@@ -60,7 +63,7 @@ def test_edited_policy_is_cited_on_the_next_ticket_without_a_restart(sqlite_app)
         reply, cited = refund_window_citation(after)
         assert "Bring the parcel to a partner kiosk within 30 days to start a refund." in cited["text"]
         assert "partner kiosk within 30 days" in reply.body  # the reply quotes the new text
-        current = load_index(app.config, app.instance_path)
+        current = load_index(get_settings(app).agent, app.instance_path)
         assert current is not warm and any("partner kiosk" in c.text for c in current.chunks)
 
 
@@ -71,12 +74,12 @@ def test_an_unchanged_index_costs_one_query_per_job(sqlite_app):
 
     app = sqlite_app
     with app.app_context():
-        first = load_index(app.config, app.instance_path)
+        first = load_index(get_settings(app).agent, app.instance_path)
         statements = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            assert load_index(app.config, app.instance_path) is first
+            assert load_index(get_settings(app).agent, app.instance_path) is first
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         assert len(statements) == 1 and "max(content_revisions.id)" in statements[0].lower()

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from portal.config_agent import AgentSettings
+from tests.overrides import settings_from
 from worker.agent import retrieval
 from worker.agent.retrieval import (
     Chunk,
@@ -224,8 +226,9 @@ def test_from_chunks_accepts_other_faiss_indexes():
     assert index.search("text number 5 about refunds")[0].policy == "p"
 
 
-def _config(policies: Path, **extra) -> dict:
-    return {"POLICIES_DIR": str(policies), "RETRIEVAL_EMBEDDER": "auto", "MISTRAL_API_KEY": None, **extra}
+def _config(policies: Path, **extra) -> AgentSettings:
+    keys = {"POLICIES_DIR": str(policies), "RETRIEVAL_EMBEDDER": "auto", "MISTRAL_API_KEY": None, **extra}
+    return settings_from(policies.parent, **keys).agent
 
 
 def test_load_index_caches_per_process_and_reloads_on_change(policies: Path, tmp_path: Path):

@@ -16,6 +16,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.config import settings
+
 agent_cli = AppGroup(
     "agent", help="The support agent: triage, redaction, scenario eval, policy index, stale runs."
 )
@@ -48,7 +50,7 @@ def triage_command(file: IO[str]) -> None:
     from worker.agent.backends import get_backend
     from worker.agent.redact import redact
 
-    backend = get_backend(current_app.config)
+    backend = get_backend(settings().agent)
     for text, error in _lines(file):
         if error:
             _emit({"error": error})
@@ -138,7 +140,7 @@ def index_command() -> None:
     """(Re)build the policy index from the policy files."""
     from worker.agent.retrieval import build_index, index_dir
 
-    index = build_index(current_app.config, current_app.instance_path, force=True)
+    index = build_index(settings().agent, current_app.instance_path, force=True)
     where = index_dir(current_app.instance_path)
     click.echo(f"policy index: {len(index.chunks)} passages ({index.embedder.name}) in {where}")
 

@@ -9,14 +9,12 @@ held while the model or the index works.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
-from portal.config import policy_limits
+from portal.config_agent import AgentSettings
 from portal.database.sqlite import write_transaction
 from portal.desk.drafts import pending_for
 from portal.extensions import db
@@ -34,14 +32,14 @@ _NOT_THE_TOPIC = ("escalation",)
 
 
 def draft_for_ticket(
-    ticket_id: int, *, config: Mapping[str, Any], instance_path: str | Path, now: datetime | None = None
+    ticket_id: int, *, agent: AgentSettings, instance_path: str | Path, now: datetime | None = None
 ) -> int | None:
     """Write and store a pending draft for the escalated ticket; its id, or None when none is needed."""
     snapshot = _snapshot_if_needed(ticket_id)
     db.session.close()  # nothing held while the agent works
     if snapshot is None:
         return None
-    body, citations = write_draft(snapshot, config=config, instance_path=instance_path, now=now)
+    body, citations = write_draft(snapshot, agent=agent, instance_path=instance_path, now=now)
     with write_transaction():
         ticket = db.session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
         if ticket.status != TicketStatus.ESCALATED.value or pending_for(ticket_id) is not None:
@@ -68,24 +66,24 @@ def _snapshot_if_needed(ticket_id: int) -> TicketSnapshot | None:
 def write_draft(
     snapshot: TicketSnapshot,
     *,
-    config: Mapping[str, Any],
+    agent: AgentSettings,
     instance_path: str | Path,
     now: datetime | None = None,
 ) -> tuple[str, list[Citation]]:
     """The draft's text and citations: an answer from the policy passage that best fits the ticket."""
     now = now or utcnow()
-    backend = get_backend(config)
+    backend = get_backend(agent)
     clean = redactor(snapshot)
     text, _ignored = strip_instructions(clean(triage_text(snapshot)))
     triage = backend.triage(text)
-    index, passages = retrieve(Tracer(), config, instance_path, text)
+    index, passages = retrieve(Tracer(), agent, instance_path, text)
     ctx = build_context(
         snapshot,
         text=text,
         clean=clean,
         triage=triage,
         passages=passages,
-        limits=policy_limits(config),
+        limits=agent.limits,
         now=now,
     )
     topical = [p.policy for p in passages if p.policy not in _NOT_THE_TOPIC]

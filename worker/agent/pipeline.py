@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from portal.config import policy_limits
+from portal.config_agent import AgentSettings
 from portal.models import utcnow
 from tools import messages
 from tools.escalation_policy import EscalationRules, rule_reasons
@@ -110,14 +110,15 @@ def run_agent(
     snapshot: TicketSnapshot,
     *,
     run_id: int | None,
-    config: Mapping[str, Any],
+    agent: AgentSettings,
     instance_path: str | Path,
     now: datetime | None = None,
 ) -> AgentOutput:
-    """Run the whole loop for one ticket; effects happen only through the toolbox."""
+    """Run the whole loop for one ticket with the app's agent settings; effects happen only through the
+    toolbox."""
     now = now or utcnow()
     tracer = Tracer()
-    backend = get_backend(config)
+    backend = get_backend(agent)
     clean = redactor(snapshot)
     with tracer.step("redact") as entry:
         text, ignored = strip_instructions(clean(triage_text(snapshot)))
@@ -127,8 +128,8 @@ def run_agent(
         turn = dialogue.follow_up(snapshot, clean, backend.triage, triage, text)
         text, triage = turn.text, turn.triage
         entry["output"] = triage_summary(triage) | turn.trace()
-    index, passages = retrieve(tracer, config, instance_path, text)
-    limits = policy_limits(config)
+    index, passages = retrieve(tracer, agent, instance_path, text)
+    limits = agent.limits
     ctx = build_context(
         snapshot, text=text, clean=clean, triage=triage, passages=passages, limits=limits, now=now
     )
@@ -158,7 +159,7 @@ def run_agent(
     # The customer gets back the address they wrote; the trace above keeps only its placeholder.
     output = assemble(result, outcomes, clean.vault.reveal(composed.reply), composed.citations, triage)
     with tracer.step("escalation_rules") as entry:
-        apply_rules(output, snapshot, config, now)
+        apply_rules(output, snapshot, agent.escalation, now)
         entry["output"] = {"escalate": output.escalate, "reason": output.escalation_reason}
     output.trace, output.backend = tracer.steps, backend.name
     output.model = result.model or backend.model
@@ -192,12 +193,12 @@ def _as_backend_step(step: Mapping[str, Any]) -> dict[str, Any]:
     return {**step, "step": name if name.startswith("backend:") else f"backend:{name}"}
 
 
-def retrieve(tracer: Tracer, config: Mapping[str, Any], instance_path, text: str):
+def retrieve(tracer: Tracer, agent: AgentSettings, instance_path, text: str):
     """The policy index and the passages most similar to the text."""
     from worker.agent.retrieval import load_index  # FAISS import is slow: only when a ticket runs
 
     with tracer.step("retrieve", {"query": text, "k": PASSAGES_K}) as entry:
-        index = load_index(config, instance_path)
+        index = load_index(agent, instance_path)
         passages = [Citation(p.policy, p.heading, p.text, p.score) for p in index.search(text, k=PASSAGES_K)]
         entry["output"] = {
             "passages": [
@@ -267,12 +268,10 @@ def assemble(result: BackendResult, outcomes, reply: str, citations, triage: Tri
     )
 
 
-def apply_rules(
-    output: AgentOutput, snapshot: TicketSnapshot, config: Mapping[str, Any], now: datetime
-) -> None:
+def apply_rules(output: AgentOutput, snapshot: TicketSnapshot, rules: EscalationRules, now: datetime) -> None:
     """The configured escalation rules, on top of whatever the backend and the tools decided."""
     fired = rule_reasons(
-        EscalationRules.from_config(config),
+        rules,
         priority=output.triage.priority,
         customer_turns=snapshot.customer_turns,
         sentiment=output.triage.sentiment,

@@ -7,6 +7,8 @@ import time
 
 from flask import Flask
 
+from portal.config import get_settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,8 +22,9 @@ def warm_up(app: Flask) -> None:
             from worker.agent.retrieval import load_index
 
             nlu.warm_up()  # loads the classifier from the machine cache (trains and caches it once)
-            get_backend(app.config).triage("warm up")
-            load_index(app.config, app.instance_path)
+            agent = get_settings(app).agent
+            get_backend(agent).triage("warm up")
+            load_index(agent, app.instance_path)
     except Exception:  # the worker must start anyway; a ticket will surface the problem with a retry
         logger.exception("agent warm-up failed")
         return

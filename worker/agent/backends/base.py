@@ -29,11 +29,12 @@ Rules every backend follows:
 - Fill `usage` (model calls, tokens, cost as Decimal) and `model`; add `steps` for the run trace
   (each a dict like {"step": "model_call", "ms": 812.3, "input": {...}, "output": {...}}, redacted).
 
-Selection (worker.agent.backends.get_backend): `worker.agent.backends.mistral.MistralBackend(config)`
-when MISTRAL_API_KEY is set (config is the app config mapping: MISTRAL_API_KEY, MISTRAL_MODEL,
-MISTRAL_BASE_URL, MISTRAL_TIMEOUT, MISTRAL_MAX_RETRIES, MISTRAL_MAX_STEPS, MISTRAL_*_COST_PER_MTOK),
-`worker.agent.backends.openai_compatible.OpenAIBackend(config)` with AGENT_BACKEND=openai (the same
-settings as OPENAI_*), else `worker.agent.backends.offline.OfflineBackend()`. Both model backends are
+Selection (worker.agent.backends.get_backend, given the AgentSettings): `worker.agent.backends.mistral.
+MistralBackend(agent.mistral)` when MISTRAL_API_KEY is set (a portal.config_agent.ChatSettings read
+from MISTRAL_API_KEY, MISTRAL_MODEL, MISTRAL_BASE_URL, MISTRAL_TIMEOUT, MISTRAL_MAX_RETRIES,
+MISTRAL_MAX_STEPS, MISTRAL_*_COST_PER_MTOK ...), `worker.agent.backends.openai_compatible.
+OpenAIBackend(agent.openai)` with AGENT_BACKEND=openai (the same settings as OPENAI_*), else
+`worker.agent.backends.offline.OfflineBackend()`. Both model backends are
 `chat_loop.ChatModelBackend`s: one tool-calling loop over a langchain chat model. One instance per
 process, used from several threads at once (in-process mode): keep per-ticket state in locals, not
 on self.

@@ -23,12 +23,12 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
+from portal.config_agent import ChatSettings
 from portal.services.audit import redact as redact_arguments
 from worker.agent.backends.base import (
     TOOL_ACTIONS,
@@ -51,59 +51,6 @@ from worker.agent.backends.mistral_prompt import (
 from worker.agent.backends.retry import HTTPX_ERRORS, ErrorKinds, RetryPolicy, call_with_retries
 
 logger = logging.getLogger(__name__)
-
-MILLION = Decimal(1_000_000)
-COST_QUANTUM = Decimal("0.000001")  # AgentRun.cost is Numeric(12, 6)
-BUDGET_SHARE = 0.8  # of AGENT_JOB_TIMEOUT one run may spend on model calls: the job must still store it
-
-
-@dataclass(frozen=True)
-class ChatSettings:
-    """What the loop needs to know about a chat-model provider, read once from the app config."""
-
-    api_key: str | None
-    base_url: str
-    model: str
-    timeout: float
-    max_retries: int
-    max_steps: int
-    input_cost: Decimal  # per million prompt tokens
-    output_cost: Decimal  # per million completion tokens
-    backoff: float
-    max_backoff: float
-    budget: float  # seconds one run may spend before giving up (within the job timeout)
-    direct_tool_reply: bool
-
-    @classmethod
-    def from_prefix(cls, config: Mapping[str, Any], prefix: str):
-        """The `{prefix}_*` settings (MISTRAL, OPENAI) as portal/config.py read them; no default is
-        restated here, so a hand-built config that lacks one is refused with the key's name."""
-
-        def setting(name: str) -> Any:
-            key = f"{prefix}_{name}" if name != "AGENT_JOB_TIMEOUT" else name
-            if key not in config:
-                raise ValueError(f"the {prefix.lower()} backend needs {key} (see portal/config.py)")
-            return config[key]
-
-        return cls(
-            api_key=setting("API_KEY") or None,
-            base_url=setting("BASE_URL"),
-            model=setting("MODEL"),
-            timeout=float(setting("TIMEOUT")),
-            max_retries=int(setting("MAX_RETRIES")),
-            max_steps=max(1, int(setting("MAX_STEPS"))),
-            input_cost=Decimal(str(setting("INPUT_COST_PER_MTOK"))),
-            output_cost=Decimal(str(setting("OUTPUT_COST_PER_MTOK"))),
-            backoff=float(setting("BACKOFF_SECONDS")),
-            max_backoff=float(setting("BACKOFF_MAX_SECONDS")),
-            budget=float(setting("AGENT_JOB_TIMEOUT")) * BUDGET_SHARE,  # leave the job time to store it
-            direct_tool_reply=bool(setting("DIRECT_TOOL_REPLY")),
-        )
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> Decimal:
-        """The estimated price of one call."""
-        raw = (prompt_tokens * self.input_cost + completion_tokens * self.output_cost) / MILLION
-        return raw.quantize(COST_QUANTUM)
 
 
 class ChatModelBackend(Backend):

@@ -2,35 +2,21 @@
 
 The loop itself (prompt, tool calls through the toolbox, retries, tokens and cost, the reply guards)
 is worker/agent/backends/chat_loop.py, shared with the OpenAI-compatible backend; this module reads
-the MISTRAL_* settings and builds the chat model over our own httpx client.
+the MISTRAL_* settings (AgentSettings.mistral) and builds the chat model over our own httpx client.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
-from worker.agent.backends.chat_loop import ChatModelBackend, ChatSettings
+from portal.config_agent import ChatSettings
+from worker.agent.backends.chat_loop import ChatModelBackend
 from worker.agent.hub import stay_offline
 
 
-@dataclass(frozen=True)
-class MistralSettings(ChatSettings):
-    """The MISTRAL_* configuration the backend needs, read once."""
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> MistralSettings:
-        """The settings from the app config; raises ValueError without an API key."""
-        if not config.get("MISTRAL_API_KEY"):
-            raise ValueError("the Mistral backend needs MISTRAL_API_KEY")
-        return cls.from_prefix(config, "MISTRAL")
-
-
-def build_chat_model(settings: MistralSettings):
+def build_chat_model(settings: ChatSettings):
     """ChatMistralAI over our own httpx client (float timeout), with langchain's retries turned off."""
     stay_offline()  # never fetch a tokenizer from the Hugging Face hub
     from langchain_mistralai import ChatMistralAI  # slow import: only when the backend is used
@@ -60,7 +46,10 @@ class MistralBackend(ChatModelBackend):
 
     name = "mistral"
 
-    def __init__(self, config: Mapping[str, Any]):
-        self.settings = MistralSettings.from_config(config)
+    def __init__(self, settings: ChatSettings):
+        """Raises ValueError without an API key (MISTRAL_API_KEY)."""
+        if not settings.api_key:
+            raise ValueError("the Mistral backend needs MISTRAL_API_KEY")
+        self.settings = settings
         self.model = self.settings.model
         self.chat = build_chat_model(self.settings)

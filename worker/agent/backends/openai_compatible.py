@@ -10,28 +10,17 @@ downloads its encodings on first use) is never called.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from worker.agent.backends.chat_loop import ChatModelBackend, ChatSettings
+from portal.config_agent import ChatSettings
+from worker.agent.backends.chat_loop import ChatModelBackend
 from worker.agent.backends.retry import RETRYABLE_STATUS, ErrorKinds, retry_after_seconds
 
 # The openai SDK refuses to start without a key; local servers ignore the Authorization header.
 NO_KEY = "not-needed"
 
 
-@dataclass(frozen=True)
-class OpenAISettings(ChatSettings):
-    """The OPENAI_* configuration the backend needs, read once."""
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> OpenAISettings:
-        """The settings from the app config (OPENAI_API_KEY may be unset: local servers need none)."""
-        return cls.from_prefix(config, "OPENAI")
-
-
-def build_chat_model(settings: OpenAISettings):
+def build_chat_model(settings: ChatSettings):
     """ChatOpenAI on the configured server, chat completions only, with the SDK's retries turned off."""
     from langchain_openai import ChatOpenAI  # slow import: only when the backend is used
 
@@ -82,8 +71,9 @@ class OpenAIBackend(ChatModelBackend):
 
     name = "openai"
 
-    def __init__(self, config: Mapping[str, Any]):
-        self.settings = OpenAISettings.from_config(config)
+    def __init__(self, settings: ChatSettings):
+        """AgentSettings.openai (OPENAI_API_KEY may be unset: local servers need none)."""
+        self.settings = settings
         self.model = self.settings.model
         self.chat = build_chat_model(self.settings)
         self.errors = openai_error_kinds()

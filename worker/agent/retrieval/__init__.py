@@ -1,6 +1,6 @@
 """Policy retrieval for the agent: chunk `policies/*.md`, embed, search with FAISS.
 
-    index = load_index(app.config, app.instance_path)   # cached per process
+    index = load_index(get_settings(app).agent, app.instance_path)   # cached per process
     passages = index.search("Do you ship internationally?", k=3)
 
 The index lives in `<instance>/policy_index/` and rebuilds itself when the policies, the policy
@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import has_app_context
 
-from portal.config import policy_limits
+from portal.config_agent import AgentSettings
 from worker.agent.retrieval.chunking import Chunk, chunk_markdown, load_policy_chunks, policies_hash
 from worker.agent.retrieval.embedders import Embedder, MistralEmbedder
 from worker.agent.retrieval.index import Passage, PolicyIndex
@@ -53,14 +52,11 @@ _lock = threading.Lock()
 _cache: dict[str, tuple[Any, ...]] = {}
 
 
-def get_embedder(config: Mapping[str, Any]) -> Embedder:
+def get_embedder(agent: AgentSettings) -> Embedder:
     """Mistral's embedder when a key is set and RETRIEVAL_EMBEDDER is not 'offline'; else offline."""
-    if _use_mistral(config):
-        return MistralEmbedder(
-            api_key=config["MISTRAL_API_KEY"],
-            base_url=config["MISTRAL_BASE_URL"],
-            timeout=float(config["MISTRAL_TIMEOUT"]),
-        )
+    if _use_mistral(agent):
+        mistral = agent.mistral
+        return MistralEmbedder(api_key=mistral.api_key, base_url=mistral.base_url, timeout=mistral.timeout)
     return LsaEmbedder()
 
 
@@ -69,34 +65,34 @@ def index_dir(instance_path: str | Path) -> Path:
     return Path(instance_path) / INDEX_DIRNAME
 
 
-def build_index(config: Mapping[str, Any], instance_path: str | Path, force: bool = False) -> PolicyIndex:
+def build_index(agent: AgentSettings, instance_path: str | Path, force: bool = False) -> PolicyIndex:
     """Build (or, unless `force`, reuse a current) index for the CLI; refreshes the process cache."""
-    embedder = get_embedder(config)
+    embedder = get_embedder(agent)
     target = index_dir(instance_path)
-    limits = policy_limits(config)
+    limits = agent.limits
     overrides = policy_overrides()
     if force:
-        index = PolicyIndex.build(config["POLICIES_DIR"], embedder, limits=limits, overrides=overrides)
+        index = PolicyIndex.build(agent.policies_dir, embedder, limits=limits, overrides=overrides)
         index.save(target)
     else:
         index = PolicyIndex.load_or_build(
-            config["POLICIES_DIR"], target, embedder, limits=limits, overrides=overrides
+            agent.policies_dir, target, embedder, limits=limits, overrides=overrides
         )
     with _lock:
         _cache.pop(str(target), None)
     return index
 
 
-def load_index(config: Mapping[str, Any], instance_path: str | Path) -> PolicyIndex:
+def load_index(agent: AgentSettings, instance_path: str | Path) -> PolicyIndex:
     """The process-wide index: loaded once, reloaded when the manifest or the policies change.
 
     The policies change with their files or with an admin's revision: the content version (one query)
     says whether the cached revision texts are still current, so an unchanged database costs no more.
     """
-    policies_dir = config["POLICIES_DIR"]
+    policies_dir = agent.policies_dir
     target = index_dir(instance_path)
-    embedder_name = _embedder_name(config)
-    limits = policy_limits(config)
+    embedder_name = _embedder_name(agent)
+    limits = agent.limits
     version = current_content_version()
     with _lock:
         cached = _cache.get(str(target))
@@ -106,7 +102,7 @@ def load_index(config: Mapping[str, Any], instance_path: str | Path) -> PolicyIn
         if cached and cached[:4] == (signature, corpus_hash, embedder_name, version):
             return cached[5]
         index = PolicyIndex.load_or_build(
-            policies_dir, target, get_embedder(config), limits=limits, overrides=overrides
+            policies_dir, target, get_embedder(agent), limits=limits, overrides=overrides
         )
         signature = _manifest_signature(target)
         _cache[str(target)] = (signature, corpus_hash, index.embedder.name, version, overrides, index)
@@ -137,18 +133,18 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _use_mistral(config: Mapping[str, Any]) -> bool:
-    choice = str(config["RETRIEVAL_EMBEDDER"]).lower()
+def _use_mistral(agent: AgentSettings) -> bool:
+    choice = str(agent.retrieval_embedder).lower()
     if choice not in {"offline", "mistral", "auto"}:
         raise ValueError(f"RETRIEVAL_EMBEDDER must be auto, offline or mistral, not {choice!r}")
-    if choice == "mistral" and not config.get("MISTRAL_API_KEY"):
+    if choice == "mistral" and not agent.mistral.api_key:
         raise ValueError("RETRIEVAL_EMBEDDER=mistral needs MISTRAL_API_KEY")
-    return choice != "offline" and bool(config.get("MISTRAL_API_KEY"))
+    return choice != "offline" and bool(agent.mistral.api_key)
 
 
-def _embedder_name(config: Mapping[str, Any]) -> str:
+def _embedder_name(agent: AgentSettings) -> str:
     # Only the name is needed to validate the cache: no API client built on every call.
-    return MistralEmbedder.name_for() if _use_mistral(config) else LsaEmbedder().name
+    return MistralEmbedder.name_for() if _use_mistral(agent) else LsaEmbedder().name
 
 
 def _manifest_signature(target: Path) -> tuple[int, int] | None:
