@@ -208,7 +208,7 @@ class Settings:
     redis: RedisSettings
     security: SecuritySettings
     auth: AuthSettings
-    limits: RateLimits
+    rate_limits: RateLimits
     desk: DeskSettings
     jobs: JobSettings
     agent: AgentSettings
@@ -233,7 +233,7 @@ class Settings:
             redis=RedisSettings.from_config(config),
             security=SecuritySettings.from_config(config),
             auth=AuthSettings.from_config(config),
-            limits=RateLimits.from_config(config),
+            rate_limits=RateLimits.from_config(config),
             desk=DeskSettings.from_config(config),
             jobs=JobSettings.from_config(config),
             agent=AgentSettings.from_config(config),

@@ -19,7 +19,7 @@ PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
 def _api_rate_limit() -> str:
-    return settings().limits.api
+    return settings().rate_limits.api
 
 
 def init_app(app: Flask) -> None:

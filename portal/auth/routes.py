@@ -37,7 +37,7 @@ from portal.models import User, utcnow
 
 
 def _reset_limit() -> str:
-    return settings().limits.reset
+    return settings().rate_limits.reset
 
 
 def _reset_address() -> str:
@@ -117,7 +117,7 @@ def logout():
 
 
 def _signup_limit() -> str:
-    return settings().limits.login  # per client address
+    return settings().rate_limits.login  # per client address
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -195,7 +195,7 @@ def reset_password(token: str):
 
 
 def _resend_limit() -> str:
-    return settings().limits.verify_resend
+    return settings().rate_limits.verify_resend
 
 
 def _resend_key() -> str:

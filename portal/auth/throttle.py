@@ -45,15 +45,15 @@ def login_failed(response) -> bool:
 
 
 def address_and_account_limit() -> str:
-    return settings().limits.login
+    return settings().rate_limits.login
 
 
 def account_limit() -> str:
-    return settings().limits.login_account
+    return settings().rate_limits.login_account
 
 
 def address_limit() -> str:
-    return settings().limits.login_address
+    return settings().rate_limits.login_address
 
 
 def notify_owner(_limit) -> None:

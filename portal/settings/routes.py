@@ -40,7 +40,7 @@ from portal.settings.forms import (
 
 def _password_check_limit() -> str:
     # These forms check the current password: throttled like the login page, so nobody guesses it here.
-    return settings().limits.login
+    return settings().rate_limits.login
 
 
 WRONG_PASSWORD = "This is not your current password."  # noqa: S105 (a message, not a secret)

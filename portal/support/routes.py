@@ -58,11 +58,11 @@ def _user_key() -> str:
 
 
 def _ticket_limit() -> str:
-    return settings().limits.ticket
+    return settings().rate_limits.ticket
 
 
 def _reply_limit() -> str:
-    return settings().limits.reply
+    return settings().rate_limits.reply
 
 
 @bp.before_request

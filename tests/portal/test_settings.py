@@ -100,7 +100,7 @@ def test_instance_config_py_overrides_the_environment(tmp_path, monkeypatch):
 def test_override_settings_rebuilds_and_restores(app):
     before = get_settings(app)
     with override_settings(app, MAIL_STAFF_DIGEST_SECONDS=120, TICKET_RATE_LIMIT="2 per minute") as changed:
-        assert (changed.mail.staff_digest_seconds, changed.limits.ticket) == (120, "2 per minute")
+        assert (changed.mail.staff_digest_seconds, changed.rate_limits.ticket) == (120, "2 per minute")
         assert get_settings(app) is changed and app.config["MAIL_STAFF_DIGEST_SECONDS"] == 120
     assert get_settings(app) == before
     with pytest.raises(KeyError, match="MAIL_STAF_DIGEST_SECONDS"):
