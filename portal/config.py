@@ -272,6 +272,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Webhooks: seconds to wait for a receiver, and the backoff between attempts before `failed`.
         "WEBHOOK_TIMEOUT": _float("WEBHOOK_TIMEOUT", 10.0),
         "WEBHOOK_RETRY_INTERVALS": _int_list("WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,7200"),
+        # A delivery never tried this long after it was written lost its job (the periodic check sends it).
+        "WEBHOOK_STALE_MINUTES": _int("WEBHOOK_STALE_MINUTES", 15),
         **_inbound_settings(),
     }
 

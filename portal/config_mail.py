@@ -84,11 +84,17 @@ class InboundSettings:
 
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
-    """Seconds to wait for a receiver, and the backoff between attempts before `failed`."""
+    """Seconds to wait for a receiver, the backoff between attempts before `failed`, and the age at which a
+    never-tried delivery counts as lost."""
 
     timeout: float
     retry_intervals: tuple[int, ...]
+    stale_minutes: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> WebhookSettings:
-        return cls(float(config["WEBHOOK_TIMEOUT"]), intervals(config["WEBHOOK_RETRY_INTERVALS"]))
+        return cls(
+            float(config["WEBHOOK_TIMEOUT"]),
+            intervals(config["WEBHOOK_RETRY_INTERVALS"]),
+            int(config["WEBHOOK_STALE_MINUTES"]),
+        )

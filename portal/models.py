@@ -1023,6 +1023,7 @@ class WebhookDelivery(db.Model):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # sending: the claim's expiry; pending: when the periodic check may hand it back again (None: any time)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

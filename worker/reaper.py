@@ -117,10 +117,22 @@ def requeue_stale_mail() -> int:
     return len(customer_ids) + len(staff_ids)
 
 
+def requeue_stale_webhooks() -> int:
+    """Re-enqueue webhook deliveries whose job was lost (a dead worker's claim, or never tried)."""
+    from portal.webhooks import outbox
+
+    ids = outbox.requeue_stale(timedelta(minutes=settings().webhooks.stale_minutes))
+    outbox.enqueue(ids)
+    if ids:
+        logger.warning("re-enqueued %d webhook deliveries whose job was lost", len(ids))
+    return len(ids)
+
+
 def run_periodic_checks() -> None:
-    """Everything that makes sure no ticket and no email waits forever."""
+    """Everything that makes sure no ticket, email or webhook delivery waits forever."""
     requeue_stale_runs()
     requeue_stale_mail()
+    requeue_stale_webhooks()
 
 
 def start_periodic_reaper(app: Flask, interval: float | None = None) -> threading.Thread:

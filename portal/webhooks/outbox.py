@@ -1,7 +1,9 @@
 """The webhook outbox's states, as the email outbox's: pending --claim--> sending --> sent | failed.
 
 The claim is one conditional UPDATE, so a duplicated or retried job sends a delivery at most once per
-attempt; `lease_until` marks a claim whose worker died, which the admin's retry hands back.
+attempt; `lease_until` marks a claim whose worker died. The workers' periodic check (`requeue_stale`,
+worker/reaper.py) hands such claims back, and deliveries whose first job never ran; so does the admin's
+retry.
 """
 
 from __future__ import annotations
@@ -113,6 +115,35 @@ def retry(delivery_ids: Iterable[str] | None = None) -> list[str]:
             update(WebhookDelivery)
             .where(WebhookDelivery.id.in_(ids))
             .values(status=OutboxStatus.PENDING.value, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return ids
+
+
+def requeue_stale(never_tried_for: timedelta) -> list[str]:
+    """Deliveries whose job was lost, back to pending (commits); their ids, for `enqueue`.
+
+    Lost: `sending` past its lease (the worker died mid-send: the receiver may get it twice, with the
+    same delivery id to deduplicate on), or `pending` with no attempt `never_tried_for` after it was
+    written (its job never ran, e.g. Redis lost its queue). A pending row that was tried already is
+    waiting for RQ's scheduled retry and is left alone.
+    """
+    now = utcnow()
+    dead_claim = and_(WebhookDelivery.status == OutboxStatus.SENDING.value, WebhookDelivery.lease_until < now)
+    never_tried = and_(
+        WebhookDelivery.status == OutboxStatus.PENDING.value,
+        WebhookDelivery.attempts == 0,
+        WebhookDelivery.created_at < now - never_tried_for,
+        # Handed back already: not again before its job had the same time to run.
+        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+    )
+    ids = list(db.session.scalars(select(WebhookDelivery.id).where(or_(dead_claim, never_tried))))
+    if ids:
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), or_(dead_claim, never_tried))  # unchanged since the read
+            .values(status=OutboxStatus.PENDING.value, lease_until=now + never_tried_for)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()

@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.jobs.queue import DELIVER_WEBHOOK
@@ -161,3 +161,51 @@ def test_api_created_ticket_emits_once(endpoints):
     with endpoints.app_context():
         assert db.session.scalar(select(Ticket.id)) is not None
     assert deliveries(endpoints) == [("ticket.created", 1)]
+
+
+def test_the_periodic_check_sends_again_deliveries_whose_job_was_lost(endpoints):
+    """A claim whose worker died, and a delivery whose first job never ran, go back to pending and are
+    enqueued; a delivery waiting for its scheduled retry, a fresh one and a sent one are left alone."""
+    from datetime import timedelta
+
+    from portal.models import utcnow
+    from worker.reaper import requeue_stale_webhooks
+
+    app = endpoints
+    now = utcnow()
+    rows = {
+        "dead_claim": dict(status="sending", attempts=1, lease_until=now - timedelta(seconds=1)),
+        "live_claim": dict(status="sending", attempts=1, lease_until=now + timedelta(minutes=1)),
+        "never_tried": dict(status="pending", attempts=0, created_at=now - timedelta(minutes=16)),
+        "fresh": dict(status="pending", attempts=0, created_at=now - timedelta(minutes=1)),
+        "waiting_retry": dict(status="pending", attempts=2, created_at=now - timedelta(hours=1)),
+        "sent": dict(status="sent", attempts=1, created_at=now - timedelta(hours=1)),
+    }
+    with app.app_context():
+        for name, values in rows.items():
+            db.session.add(
+                WebhookDelivery(id=name, endpoint_id=1, dedupe_key=name, event="e", body="{}", **values)
+            )
+        db.session.commit()
+    app.extensions["manual_queue"].jobs.clear()
+    with app.app_context():
+        assert requeue_stale_webhooks() == 2
+        states = dict(db.session.execute(select(WebhookDelivery.id, WebhookDelivery.status)).all())
+    assert states == {
+        "dead_claim": "pending",
+        "live_claim": "sending",
+        "never_tried": "pending",
+        "fresh": "pending",
+        "waiting_retry": "pending",
+        "sent": "sent",
+    }
+    jobs = sorted(args for path, args in app.extensions["manual_queue"].jobs if path == DELIVER_WEBHOOK)
+    assert jobs == [("dead_claim",), ("never_tried",)]
+    with app.app_context():
+        assert requeue_stale_webhooks() == 0  # handed back once, not at every tick while its job waits
+        expired = WebhookDelivery.id == "never_tried"
+        db.session.execute(
+            update(WebhookDelivery).where(expired).values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        assert requeue_stale_webhooks() == 1  # its second job was lost too: once more
