@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, or_, select
 
 from portal import webhooks
 from portal.config import settings
@@ -27,23 +27,36 @@ CAN_ESCALATE = (TicketStatus.ANSWERED.value, TicketStatus.RESOLVED.value)
 REPEAT_WINDOW = timedelta(minutes=2)
 
 
-def repeated_ticket(
-    customer: User, subject: str, body: str, order: Order | None, shown_at: datetime | None
+def earlier_ticket(
+    customer: User,
+    token: str | None,
+    subject: str,
+    body: str,
+    order: Order | None,
+    shown_at: datetime | None,
 ) -> Ticket | None:
-    """The identical ticket this customer opened since the form was shown: the same form sent twice.
-
-    Only tickets from the last REPEAT_WINDOW count, whatever `shown_at` claims (it comes from the client).
-    """
+    """The ticket this new-ticket form already opened, in one query: the one with the form's one-time
+    token, else the identical ticket this customer opened since the form was shown (the same form sent
+    twice). Only tickets from the last REPEAT_WINDOW count as identical, whatever `shown_at` claims (it
+    comes from the client)."""
     now = utcnow()
     since = max(shown_at or now, now - REPEAT_WINDOW)
-    query = select(Ticket).where(
-        Ticket.customer_id == customer.id,
+    identical = and_(
         Ticket.subject == mask_cards(subject.strip()),
         Ticket.body == mask_cards(body.strip()),
         Ticket.order_id.is_(None) if order is None else Ticket.order_id == order.id,
         Ticket.created_at >= since,
     )
-    return db.session.scalars(query.order_by(Ticket.id.desc()).limit(1)).first()
+    if not token:
+        query = select(Ticket).where(Ticket.customer_id == customer.id, identical).order_by(Ticket.id.desc())
+    else:
+        same_form = Ticket.form_token == token
+        query = (
+            select(Ticket)
+            .where(Ticket.customer_id == customer.id, or_(same_form, identical))
+            .order_by(case((same_form, 0), else_=1), Ticket.id.desc())
+        )
+    return db.session.scalars(query.limit(1)).first()
 
 
 def ticket_for_form_token(customer: User, token: str | None) -> Ticket | None:

@@ -95,32 +95,29 @@ def new():
         try:
             with customer_transaction(current_user.id):  # a double click waits here, then finds the first
                 ticket, opened = _open_once(form, order)
+                reference = ticket.reference  # read now: after the commit it would be loaded again
                 if opened:  # the suggested articles this visit opened did not answer the question
                     help_center.ticket_followed(session.pop(HELP_VISIT_KEY, None), ticket.id)
         except TicketError as exc:
             flash(str(exc), "danger")
             return render_template("tickets/new.html", form=form), 400
         if opened and deferred.deferred_in_request() and _agent_waits(ticket):
-            flash(f"Thanks! Your ticket {ticket.reference} is saved. {WAITS}", "info")
+            flash(f"Thanks! Your ticket {reference} is saved. {WAITS}", "info")
         elif opened:
-            flash(f"Thanks! Your ticket {ticket.reference} is open; our assistant is on it.", "success")
+            flash(f"Thanks! Your ticket {reference} is open; our assistant is on it.", "success")
         else:
-            flash(f"You already sent this; it is ticket {ticket.reference}.", "info")
-        return redirect(url_for("tickets.view", reference=ticket.reference))
+            flash(f"You already sent this; it is ticket {reference}.", "info")
+        return redirect(url_for("tickets.view", reference=reference))
     status = 400 if form.is_submitted() else 200
     return render_template("tickets/new.html", form=form), status
 
 
 def _open_once(form: NewTicketForm, order: Order | None) -> tuple[Ticket, bool]:
     subject, body, token = form.subject.data, form.message.data, form.form_token.data or None
-    earlier = actions.ticket_for_form_token(current_user, token) or actions.repeated_ticket(
-        current_user, subject, body, order, form.shown_at_time()
-    )
+    earlier = actions.earlier_ticket(current_user, token, subject, body, order, form.shown_at_time())
     if earlier is not None:
         return earlier, False
-    ticket = open_ticket(current_user, subject, body, order=order)
-    ticket.form_token = token
-    return ticket, True
+    return open_ticket(current_user, subject, body, order=order, form_token=token), True
 
 
 @bp.route("/<reference>")

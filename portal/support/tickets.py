@@ -54,8 +54,12 @@ def clean_text(value: str | None, *, field: str, maximum: int) -> str:
     return text
 
 
-def open_ticket(customer: User, subject: str, body: str, order: Order | None = None) -> Ticket:
-    """Create a ticket with its first message and queue the agent; the caller commits."""
+def open_ticket(
+    customer: User, subject: str, body: str, order: Order | None = None, form_token: str | None = None
+) -> Ticket:
+    """Create a ticket with its first message and queue the agent; the caller commits.
+
+    `form_token`: the portal form's one-time token, which finds this ticket again on a double submit."""
     if order is not None and order.customer_id != customer.id:
         raise TicketError("That order is not one of yours.")
     body = mask_cards(clean_text(body, field="message", maximum=BODY_MAX))
@@ -69,6 +73,7 @@ def open_ticket(customer: User, subject: str, body: str, order: Order | None = N
         status=TicketStatus.NEW.value,
         created_at=now,
         sla_due_at=response_due(now),
+        form_token=form_token,
     )
     ticket.messages.append(Message(author_kind=AuthorKind.CUSTOMER.value, author_id=customer.id, body=body))
     db.session.add(ticket)
