@@ -168,7 +168,17 @@ def new_session_token() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({_enum_values(Role)})", name="ck_users_role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_enum_values(Role)})", name="ck_users_role"),
+        # The desk lists active staff by name on every queue and ticket page: the few staff rows of a
+        # users table that is mostly customers (a sequential scan of 10k users was 2.5 ms per page).
+        Index(
+            "ix_users_staff",
+            "name",
+            sqlite_where=text("role IN ('staff', 'admin')"),
+            postgresql_where=text("role IN ('staff', 'admin')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
