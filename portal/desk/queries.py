@@ -79,9 +79,9 @@ def page_number(args) -> int:
     return page if 1 <= page <= MAX_PAGE else 1
 
 
-def queue_query(filters: QueueFilters, user_id: int, query: Select | None = None) -> Select:
-    """The queue's filters and order applied to `query` (default: the tickets themselves)."""
-    query = select(Ticket) if query is None else query
+def queue_query(filters: QueueFilters, query: Select) -> Select:
+    """The queue's filters and order applied to `query`; "mine" compares with the `user_id` parameter,
+    so one statement serves every staff member."""
     if filters.status == "open":
         query = query.where(Ticket.status != TicketStatus.RESOLVED.value)
     elif filters.status == "with_agent":
@@ -90,7 +90,7 @@ def queue_query(filters: QueueFilters, user_id: int, query: Select | None = None
         query = query.where(Ticket.status == filters.status)
     if filters.priority:
         query = query.where(Ticket.priority == filters.priority)
-    query = _assignee_filter(query, filters.assignee, user_id)
+    query = _assignee_filter(query, filters.assignee)
     if filters.reason:
         query = query.where(Ticket.escalation_reason == filters.reason)
     query = _team_and_tag_filter(query, filters)
@@ -112,9 +112,9 @@ def _team_and_tag_filter(query: Select, filters: QueueFilters) -> Select:
     return query
 
 
-def _assignee_filter(query: Select, assignee: str, user_id: int) -> Select:
+def _assignee_filter(query: Select, assignee: str) -> Select:
     if assignee == "mine":
-        return query.where(Ticket.assignee_id == user_id)
+        return query.where(Ticket.assignee_id == bindparam("user_id"))
     if assignee == "unassigned":
         return query.where(Ticket.assignee_id.is_(None))
     if _is_id(assignee):

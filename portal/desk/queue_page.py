@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from math import ceil
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from portal.desk.queries import PER_PAGE, QueueFilters, ordering, queue_query
 from portal.extensions import db
@@ -72,26 +73,29 @@ class QueuePage:
 def queue_page(filters: QueueFilters, user_id: int, page: int) -> QueuePage:
     """The page's tickets, chosen on ids: the filtered, sorted ids are offset and limited from the
     indexes in a subquery, and only those 20 tickets are joined to their names and tags."""
-    matching = queue_query(filters, user_id, select(Ticket.id))
-    rows = db.session.execute(_page_statement(matching, filters.sort, page)).all()
+    page_statement, count_statement = _statements(filters)
+    params = {"user_id": user_id, "offset": (page - 1) * PER_PAGE}
+    rows = db.session.execute(page_statement, params).all()
     if rows:
         return QueuePage(items=_queue_rows(rows), page=page, total=rows[0].total)
-    return QueuePage(items=[], page=page, total=db.session.scalar(_count(matching)))
+    return QueuePage(items=[], page=page, total=db.session.scalar(count_statement, params))
 
 
-def _count(matching: Select) -> Select:
-    return select(func.count()).select_from(matching.order_by(None).subquery())
-
-
-def _page_statement(matching: Select, sort: str, page: int) -> Select:
-    page_ids = matching.limit(PER_PAGE).offset((page - 1) * PER_PAGE).subquery("page_ids")
-    return (
-        select(_count(matching).scalar_subquery().label("total"), *_ROW_COLUMNS, Tag.name.label("tag"))
+@lru_cache(maxsize=256)
+def _statements(filters: QueueFilters) -> tuple[Select, Select]:
+    """The page and count statements of these filters, built once: building a statement (and the key
+    of its compiled form) costs more CPU than running it. The person and the offset are parameters."""
+    matching = queue_query(filters, select(Ticket.id))
+    count = select(func.count()).select_from(matching.order_by(None).subquery())
+    page_ids = matching.limit(PER_PAGE).offset(bindparam("offset", type_=Integer)).subquery("page_ids")
+    page = (
+        select(count.scalar_subquery().label("total"), *_ROW_COLUMNS, Tag.name.label("tag"))
         .join_from(page_ids, Ticket, Ticket.id == page_ids.c.id)
         .outerjoin(TicketTag, TicketTag.ticket_id == Ticket.id)  # a row per tag: a ticket has a few at most
         .outerjoin(Tag, Tag.id == TicketTag.tag_id)
-        .order_by(*ordering(sort), Tag.name)
+        .order_by(*ordering(filters.sort), Tag.name)
     )
+    return page, count
 
 
 def _of_ticket(column, *where):
@@ -108,7 +112,7 @@ _latest_run = (
     .correlate(Ticket)
     .scalar_subquery()
 )
-# Built once (they do not depend on the filters): building them costs more CPU than running them.
+# QueueRow's fields, in order. Built once: building them costs more CPU than running them.
 _ROW_COLUMNS = (
     Ticket.id,
     Ticket.reference,
@@ -130,14 +134,14 @@ _ROW_COLUMNS = (
 
 
 def _queue_rows(rows) -> list[QueueRow]:
-    """One QueueRow per ticket, in the statement's order, its tags gathered from its rows."""
-    first: dict[int, dict] = {}
+    """One QueueRow per ticket, in the statement's order, its tags gathered from its rows (a row is the
+    total, QueueRow's fields in order, then one tag)."""
+    fields: dict[int, list] = {}
     tags: dict[int, list[str]] = {}
-    for row in rows:
-        fields = row._asdict()
-        tag, _total = fields.pop("tag"), fields.pop("total")
-        first.setdefault(row.id, fields)
-        tags.setdefault(row.id, [])
+    for _total, *columns, tag in rows:
+        ticket_id = columns[0]
+        if ticket_id not in fields:
+            fields[ticket_id], tags[ticket_id] = columns, []
         if tag is not None:
-            tags[row.id].append(tag)
-    return [QueueRow(**fields, tags=tuple(tags[ticket_id])) for ticket_id, fields in first.items()]
+            tags[ticket_id].append(tag)
+    return [QueueRow(*columns, tags=tuple(tags[ticket_id])) for ticket_id, columns in fields.items()]

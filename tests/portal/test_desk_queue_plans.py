@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from dataclasses import fields
 
 import pytest
 from sqlalchemy import event, text
@@ -64,6 +65,12 @@ def test_the_page_is_sorted_and_offset_on_ids_then_its_tickets_loaded_in_that_or
     assert page_ids and "OFFSET" in page_ids.group(1), paged[0]
     assert page_ids.group(1).split("FROM")[0].split() == ["SELECT", "tickets.id", "AS", "id"], paged[0]
     assert _refs(client, "/desk/?sort=created") == refs[:2:-1]
+
+
+def test_the_page_statement_selects_the_row_fields_in_their_order():
+    from portal.desk.queue_page import _ROW_COLUMNS, QueueRow
+
+    assert [column.key for column in _ROW_COLUMNS] == [f.name for f in fields(QueueRow) if f.name != "tags"]
 
 
 def _plan(sql: str, parameters) -> str:
