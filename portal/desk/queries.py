@@ -122,15 +122,16 @@ def _assignee_filter(query: Select, assignee: str) -> Select:
     return query
 
 
-def ordering(sort: str) -> tuple:
-    """The ORDER BY of a queue sort; it ends with the id, so a page's order is always the same."""
+def ordering(sort: str, columns=Ticket) -> tuple:
+    """The ORDER BY of a queue sort over `columns` (the tickets, or a subquery with their priority,
+    sla_due_at, created_at and id); it ends with the id, so a page's order is always the same."""
     if sort == "priority":
-        return Ticket.priority.asc(), Ticket.sla_due_at.asc().nulls_last(), Ticket.id.asc()
+        return columns.priority.asc(), columns.sla_due_at.asc().nulls_last(), columns.id.asc()
     if sort == "created":
-        return Ticket.created_at.desc(), Ticket.id.desc()
+        return columns.created_at.desc(), columns.id.desc()
     if sort == "oldest":
-        return Ticket.created_at.asc(), Ticket.id.asc()
-    return Ticket.sla_due_at.asc().nulls_last(), Ticket.priority.asc(), Ticket.id.asc()
+        return columns.created_at.asc(), columns.id.asc()
+    return columns.sla_due_at.asc().nulls_last(), columns.priority.asc(), columns.id.asc()
 
 
 COUNT_KEYS = ("escalated", "unassigned", "mine", "overdue", "with_agent")

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from dataclasses import fields
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from portal.extensions import db
+from portal.models import Tag, Ticket
 from tests.portal.conftest import TicketFactory, login
 
 
@@ -65,6 +66,31 @@ def test_the_page_is_sorted_and_offset_on_ids_then_its_tickets_loaded_in_that_or
     assert page_ids and "OFFSET" in page_ids.group(1), paged[0]
     assert page_ids.group(1).split("FROM")[0].split() == ["SELECT", "tickets.id", "AS", "id"], paged[0]
     assert _refs(client, "/desk/?sort=created") == refs[:2:-1]
+
+
+def test_a_tag_filtered_page_is_counted_sorted_and_offset_like_the_others(desk):
+    app, client, make_ticket = desk
+    refs = [make_ticket(subject=f"T{n}", status="escalated") for n in range(23)]
+    untagged = make_ticket(subject="No tag", status="escalated")
+    ids = [make_ticket.get(ref).id for ref in refs]
+    with app.app_context():
+        tag, other = Tag(name="vip"), Tag(name="b2b")
+        tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))).all()
+        for ticket in tickets:
+            ticket.tags.append(tag)
+            if ticket.id == ids[0]:
+                ticket.tags.append(other)
+        db.session.commit()
+    with recorded(app) as statements:
+        second = client.get("/desk/?tag=vip&sort=created&page=2").get_data(as_text=True)
+    assert _refs(client, "/desk/?tag=vip&sort=created&page=2") == refs[2::-1]
+    assert "23 tickets · page 2 of 2" in second and untagged not in second
+    oldest = second.split(f'data-reference="{refs[0]}"')[1].split("</tr>")[0]
+    assert re.findall(r'ticket-tag">([^<]+)<', oldest) == ["b2b", "vip"]  # every tag, by name
+    # the tagged tickets are found once, for the page and its count
+    (page,) = [sql for sql, _ in statements if "AS page_ids" in sql]
+    assert page.count("FROM ticket_tags JOIN tags") == 1, page
+    assert client.get("/desk/?tag=vip&page=3").status_code == 200  # past the end: counted on its own
 
 
 def test_the_page_statement_selects_the_row_fields_in_their_order():
