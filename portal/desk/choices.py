@@ -52,7 +52,7 @@ def desk_choices() -> DeskChoices:
 
 def load_choices(user_id: int) -> DeskChoices:
     lists = defaultdict(list)
-    for row in db.session.execute(_CHOICES, {"user_id": user_id}):
+    for row in db.session.execute(_CHOICES, {"user_id": user_id}).all():
         lists[row.kind].append(row)
     return DeskChoices(
         staff=[Choice(row.id, row.name) for row in lists["staff"]],

@@ -141,7 +141,7 @@ REASON_LIMIT = 30
 def waiting_summary(user_id: int, now: datetime) -> tuple[dict[str, int], list[str]]:
     """The counts at the top of the queue, and the reason filter's choices: the escalation reasons of
     the tickets waiting for a person, most frequent first. One statement, both from ix_tickets_waiting."""
-    counts, *reasons = db.session.execute(_WAITING_SUMMARY, {"user_id": user_id, "now": now})
+    counts, *reasons = db.session.execute(_WAITING_SUMMARY, {"user_id": user_id, "now": now}).all()
     return dict(zip(COUNT_KEYS, counts[2:], strict=True)), [row.reason for row in reasons]
 
 
