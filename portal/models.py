@@ -360,8 +360,9 @@ class Ticket(db.Model):
             sqlite_where=text("status <> 'resolved'"),
             postgresql_where=text("status <> 'resolved'"),
         ),
-        # Tickets waiting for a person or the agent (a few % of all): the queue's counts, its reason list
-        # and "escalated, newest" are index-only scans of this small index (docs/performance.md).
+        # Tickets waiting for a person or the agent (a few % of all): the queue's counts, its reason list,
+        # "escalated, newest" and the waiting queue by team or reason are index-only scans of this small
+        # index (docs/performance.md).
         Index(
             "ix_tickets_waiting",
             "status",
@@ -370,6 +371,8 @@ class Ticket(db.Model):
             "assignee_id",
             "sla_due_at",
             "escalation_reason",
+            "team_id",
+            "priority",
             sqlite_where=text("status IN ('escalated', 'new', 'processing')"),
             postgresql_where=text("status IN ('escalated', 'new', 'processing')"),
         ),  # fmt: skip
