@@ -354,8 +354,15 @@ def browse(base_url: str, samples: dict, seconds: float, database: str) -> dict:
         "requests": total,
         "requests_per_s": round(total / elapsed, 1),
         "errors": dict(errors),
-        "pages": {label: summary(values, 1) for label, values in sorted(timings.items())},
+        "pages": {label: summary(values, 1) for label, values in sorted(timings.items())} | _pooled(timings),
     }
+
+
+def _pooled(timings: dict[str, list[float]]) -> dict:
+    """The nine queue views together: one view gets ~50 requests a run, so its p95 is its 3rd slowest
+    request and moves with chance; the pooled one rests on ~450."""
+    queue = [ms for label, values in timings.items() if label.startswith("desk queue") for ms in values]
+    return {"desk queue, all views": summary(queue, 1)} if queue else {}
 
 
 def report(result: dict) -> list[str]:

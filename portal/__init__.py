@@ -38,15 +38,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
-    register_template_filters(app)
+    register_template_helpers(app)
     register_commands(app)
     return app
 
 
-def register_template_filters(app: Flask) -> None:
+def register_template_helpers(app: Flask) -> None:
+    from portal import badges
     from tools.messages import reason_words
 
     app.add_template_filter(reason_words, "reason_words")  # 'not_covered: ...' in words on every page
+    for helper in (badges.ticket_badge, badges.priority_badge, badges.due_words, badges.resolution_words):
+        app.add_template_global(helper)
 
 
 def _configure_rate_limit_storage(app: Flask) -> None:

@@ -5,19 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, bindparam, cast, func, literal, null, select, union_all
 
 from portal.extensions import db
 from portal.models import (
-    AgentRun,
     Priority,
-    Refund,
-    RefundStatus,
     Role,
     Tag,
-    Team,
     Ticket,
     TicketStatus,
     TicketTag,
@@ -85,46 +79,9 @@ def page_number(args) -> int:
     return page if 1 <= page <= MAX_PAGE else 1
 
 
-def queue_page(filters: QueueFilters, user_id: int, page: int) -> Pagination:
-    """One page of the queue: ids filtered, sorted, offset and counted first, then 20 tickets loaded.
-
-    Sorting and skipping narrow rows (ids, from the indexes) and loading only the page's tickets with
-    their customer, assignee, order, team and tags, instead of sorting joined wide rows (ticket bodies
-    included) for every page: "escalated, newest, page 50" 17 -> 3 ms of SQL at 100k tickets.
-    """
-    pagination = db.paginate(
-        queue_query(filters, user_id, select(Ticket.id)),
-        page=page,
-        per_page=PER_PAGE,
-        error_out=False,
-        count=True,
-    )
-    pagination.items = tickets_in_order(pagination.items)
-    return pagination
-
-
-def tickets_in_order(ids: list[int]) -> list[Ticket]:
-    """The tickets with these ids, in this order, with what a queue row shows loaded."""
-    if not ids:
-        return []
-    rows = db.session.scalars(
-        select(Ticket)
-        .where(Ticket.id.in_(ids))
-        .options(
-            joinedload(Ticket.customer),
-            joinedload(Ticket.assignee),
-            joinedload(Ticket.order),
-            joinedload(Ticket.team),
-            selectinload(Ticket.tags),
-        )  # fmt: skip
-    )
-    by_id = {ticket.id: ticket for ticket in rows}
-    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
-
-
-def queue_query(filters: QueueFilters, user_id: int, query: Select | None = None) -> Select:
-    """The queue's filters and order applied to `query` (default: the tickets themselves)."""
-    query = select(Ticket) if query is None else query
+def queue_query(filters: QueueFilters, query: Select) -> Select:
+    """The queue's filters and order applied to `query`; "mine" compares with the `user_id` parameter,
+    so one statement serves every staff member."""
     if filters.status == "open":
         query = query.where(Ticket.status != TicketStatus.RESOLVED.value)
     elif filters.status == "with_agent":
@@ -133,11 +90,11 @@ def queue_query(filters: QueueFilters, user_id: int, query: Select | None = None
         query = query.where(Ticket.status == filters.status)
     if filters.priority:
         query = query.where(Ticket.priority == filters.priority)
-    query = _assignee_filter(query, filters.assignee, user_id)
+    query = _assignee_filter(query, filters.assignee)
     if filters.reason:
         query = query.where(Ticket.escalation_reason == filters.reason)
     query = _team_and_tag_filter(query, filters)
-    return query.order_by(*_ordering(filters.sort))
+    return query.order_by(*ordering(filters.sort))
 
 
 def _team_and_tag_filter(query: Select, filters: QueueFilters) -> Select:
@@ -155,9 +112,9 @@ def _team_and_tag_filter(query: Select, filters: QueueFilters) -> Select:
     return query
 
 
-def _assignee_filter(query: Select, assignee: str, user_id: int) -> Select:
+def _assignee_filter(query: Select, assignee: str) -> Select:
     if assignee == "mine":
-        return query.where(Ticket.assignee_id == user_id)
+        return query.where(Ticket.assignee_id == bindparam("user_id"))
     if assignee == "unassigned":
         return query.where(Ticket.assignee_id.is_(None))
     if _is_id(assignee):
@@ -165,67 +122,54 @@ def _assignee_filter(query: Select, assignee: str, user_id: int) -> Select:
     return query
 
 
-def _ordering(sort: str) -> tuple:
+def ordering(sort: str, columns=Ticket) -> tuple:
+    """The ORDER BY of a queue sort over `columns` (the tickets, or a subquery with their priority,
+    sla_due_at, created_at and id); it ends with the id, so a page's order is always the same."""
     if sort == "priority":
-        return Ticket.priority.asc(), Ticket.sla_due_at.asc().nulls_last(), Ticket.id.asc()
+        return columns.priority.asc(), columns.sla_due_at.asc().nulls_last(), columns.id.asc()
     if sort == "created":
-        return Ticket.created_at.desc(), Ticket.id.desc()
+        return columns.created_at.desc(), columns.id.desc()
     if sort == "oldest":
-        return Ticket.created_at.asc(), Ticket.id.asc()
-    return Ticket.sla_due_at.asc().nulls_last(), Ticket.priority.asc(), Ticket.id.asc()
+        return columns.created_at.asc(), columns.id.asc()
+    return columns.sla_due_at.asc().nulls_last(), columns.priority.asc(), columns.id.asc()
 
 
-def queue_counts(user_id: int, now: datetime) -> dict[str, int]:
-    """Counts for the top of the queue, in one query."""
+COUNT_KEYS = ("escalated", "unassigned", "mine", "overdue", "with_agent")
+REASON_LIMIT = 30
+
+
+def waiting_summary(user_id: int, now: datetime) -> tuple[dict[str, int], list[str]]:
+    """The counts at the top of the queue, and the reason filter's choices: the escalation reasons of
+    the tickets waiting for a person, most frequent first. One statement, both from ix_tickets_waiting."""
+    counts, *reasons = db.session.execute(_WAITING_SUMMARY, {"user_id": user_id, "now": now}).all()
+    return dict(zip(COUNT_KEYS, counts[2:], strict=True)), [row.reason for row in reasons]
+
+
+def _waiting_summary() -> Select:
     escalated = Ticket.status == TicketStatus.ESCALATED.value
-    row = db.session.execute(
-        select(
-            func.count().filter(escalated),
-            func.count().filter(escalated, Ticket.assignee_id.is_(None)),
-            func.count().filter(escalated, Ticket.assignee_id == user_id),
-            func.count().filter(escalated, Ticket.sla_due_at < now),
-            func.count().filter(Ticket.status.in_(WITH_AGENT)),
-        ).where(Ticket.status.in_([TicketStatus.ESCALATED.value, *WITH_AGENT]))  # ix_tickets_waiting
-    ).one()
-    return dict(zip(("escalated", "unassigned", "mine", "overdue", "with_agent"), row, strict=True))
-
-
-def row_badges(ticket_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
-    """Held refunds per ticket and the status of each ticket's latest agent run (a failed run is worth a
-    badge), for one page of the queue in one query."""
-    if not ticket_ids:
-        return {}, {}
-    held = (
-        select(func.count())
-        .where(Refund.ticket_id == Ticket.id, Refund.status == RefundStatus.HELD.value)
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
-    latest_run = (
-        select(AgentRun.status)
-        .where(AgentRun.ticket_id == Ticket.id)
-        .order_by(AgentRun.id.desc())
-        .limit(1)
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(select(Ticket.id, held, latest_run).where(Ticket.id.in_(ticket_ids))).all()
-    return (
-        {ticket_id: count for ticket_id, count, _run in rows if count},
-        {ticket_id: run for ticket_id, _count, run in rows if run is not None},
-    )
-
-
-def reason_choices(limit: int = 30) -> list[str]:
-    """The escalation reasons seen on tickets that wait for a person, most frequent first."""
-    rows = db.session.execute(
-        select(Ticket.escalation_reason, func.count().label("n"))
-        .where(Ticket.status == TicketStatus.ESCALATED.value, Ticket.escalation_reason.is_not(None))
+    counts = select(
+        literal(0).label("part"),
+        cast(null(), Ticket.escalation_reason.type).label("reason"),
+        func.count().filter(escalated).label("escalated"),
+        func.count().filter(escalated, Ticket.assignee_id.is_(None)),
+        func.count().filter(escalated, Ticket.assignee_id == bindparam("user_id")),
+        func.count().filter(escalated, Ticket.sla_due_at < bindparam("now")),
+        func.count().filter(Ticket.status.in_(WITH_AGENT)),
+    ).where(Ticket.status.in_([TicketStatus.ESCALATED.value, *WITH_AGENT]))
+    by_reason = (
+        select(Ticket.escalation_reason.label("reason"), func.count().label("escalated"))
+        .where(escalated, Ticket.escalation_reason.is_not(None))
         .group_by(Ticket.escalation_reason)
-        .order_by(func.count().desc())
-        .limit(limit)
+        .order_by(func.count().desc(), Ticket.escalation_reason)
+        .limit(REASON_LIMIT)
+        .subquery()
     )
-    return [reason for reason, _count in rows]
+    reasons = select(literal(1), by_reason.c.reason, by_reason.c.escalated, null(), null(), null(), null())
+    both = union_all(counts, reasons).subquery()
+    return select(both).order_by(both.c.part, both.c.escalated.desc(), both.c.reason)
+
+
+_WAITING_SUMMARY = _waiting_summary()  # built once: building it costs more CPU than running it
 
 
 def staff_members() -> list[User]:
@@ -245,12 +189,3 @@ def overdue(ticket: Ticket, now: datetime) -> bool:
         and ticket.sla_due_at is not None
         and ticket.sla_due_at < now
     )
-
-
-def teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
-
-
-def tag_names(limit: int = 200) -> list[str]:
-    """Tags in use, for the queue's filter."""
-    return list(db.session.scalars(select(Tag.name).order_by(Tag.name).limit(limit)))

@@ -13,7 +13,9 @@ from sqlalchemy.orm import selectinload
 
 from portal.config import settings
 from portal.desk import actions, bp, drafts, queries, search, staff_actions
+from portal.desk.choices import desk_choices
 from portal.desk.forms import ActionForm, AssignForm, NoteForm, RefundDecisionForm, StaffReplyForm
+from portal.desk.queue_page import queue_page
 from portal.desk.staff_words import action_flash, approval_flash
 from portal.extensions import db
 from portal.models import (
@@ -55,20 +57,18 @@ def _back(ticket: Ticket):
 @bp.route("/")
 def queue():
     filters = queries.QueueFilters.from_args(request.args)
-    page = queries.queue_page(filters, current_user.id, queries.page_number(request.args))
-    held, runs = queries.row_badges([t.id for t in page.items])
+    page = queue_page(filters, current_user.id, queries.page_number(request.args))
     now = utcnow()
+    counts, reasons = queries.waiting_summary(current_user.id, now)
     return render_template(
         "desk/queue.html",
         page=page,
         filters=filters,
         now=now,
         refresh_ms=int(settings().desk.refresh_seconds * 1000),
-        counts=queries.queue_counts(current_user.id, now),
-        held=held,
-        runs=runs,
-        reasons=queries.reason_choices(),
-        staff=queries.staff_members(),
+        counts=counts,
+        reasons=reasons,
+        staff=desk_choices().staff,
         statuses=queries.STATUS_CHOICES,
         sorts=queries.SORTS,
         overdue=queries.overdue,

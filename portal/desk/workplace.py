@@ -163,12 +163,6 @@ def merged_duplicates(ticket_id: int) -> list[Ticket]:
 # --- saved views --------------------------------------------------------------------------------------------
 
 
-def views_of(user_id: int) -> list[SavedView]:
-    return list(
-        db.session.scalars(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.name))
-    )
-
-
 def save_view(user: User, name: str, filters: dict[str, str]) -> SavedView:
     """Save (or overwrite, by name) the person's view of the queue; at most MAX_VIEWS each."""
     view = db.session.scalar(select(SavedView).where(SavedView.user_id == user.id, SavedView.name == name))

@@ -5,7 +5,6 @@ The desk blueprint's staff-only guard covers these. Every change runs under the 
 
 from __future__ import annotations
 
-from functools import cache
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, redirect, url_for
@@ -15,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.auth.routes import safe_next_url
 from portal.desk import bp, queries, routing, workplace
+from portal.desk.choices import ViewChoice, desk_choices
 from portal.desk.forms import ActionForm
 from portal.desk.routes import _back, _first_error, _ticket_or_404
 from portal.desk.workplace_forms import (
@@ -36,17 +36,18 @@ from portal.services.transaction import customer_transaction
 def workplace_context() -> dict:
     """What the shared desk includes need (_bulk, _views, _team), without touching each view.
 
-    Callables, so a page that does not show a part runs no query for it; built afresh for every render.
+    Callables, so a page that does not show a part runs no query for it; the lists come from one
+    statement per request (portal.desk.choices).
     """
     return {
         "tag_form": TagForm(formdata=None),
         "untag_form": UntagForm(formdata=None),
         "merge_form": MergeForm(formdata=None),
         "view_form": SaveViewForm(formdata=None),
-        "saved_views": lambda: workplace.views_of(current_user.id),
+        "saved_views": lambda: desk_choices().views,
         "merged_duplicates": workplace.merged_duplicates,
-        "desk_teams": queries.teams,
-        "desk_tags": cache(queries.tag_names),  # two includes of one page ask: one query
+        "desk_teams": lambda: desk_choices().teams,
+        "desk_tags": lambda: desk_choices().tags,
         "bulk_actions": BULK_ACTIONS,
         "view_url": view_url,
         "action_button": ActionForm(formdata=None),
@@ -212,6 +213,6 @@ def delete_view(view_id: int):
     return redirect(url_for("desk.queue"))
 
 
-def view_url(view: SavedView) -> str:
+def view_url(view: ViewChoice) -> str:
     """The queue with the view's filters (only known filter names survive QueueFilters)."""
     return url_for("desk.queue") + ("?" + urlencode(view.filters) if view.filters else "")
