@@ -641,6 +641,9 @@ class Refund(db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The staff member who asked for it (None: the agent, a customer or a script): a refund held for
+    # approval needs a second person, so they cannot approve it themselves.
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decision_note: Mapped[str | None] = mapped_column(Text)  # staff only, never shown to the customer
     # A rejection's reason (a key of tools.messages.REJECTION_REASONS) and note, both read by the customer.
     decision_reason: Mapped[str | None] = mapped_column(String(40))

@@ -19,6 +19,8 @@ _REFUSED = {
     "item_not_found": "an item is not in {order}.",
     "item_already_refunded": "an item of {order} is already refunded or held.",
     "exceeds_remaining": "the items are worth more than is left to refund on {order}.",
+    "own_request": "you asked for this refund, so another staff member must approve it (you can still "
+    "reject it).",
     "amount_changed": "the refundable amount of {order} changed since the hold; review it again.",
     "already_shipped": "{order} has already shipped.",
     "already_delivered": "{order} has already been delivered.",

@@ -208,7 +208,9 @@ def _record(request: _Request, decision: Decision, order, key: str) -> ActionRes
 def _write_effect(request: _Request, decision: Decision, order, key: str):
     common = {"ticket_id": request.ticket_id, "key": key, "now": request.now}
     if request.tool == "refund":
-        return effects.record_refund(decision, order, reason=request.args.get("reason", ""), **common)
+        staff_id = request.actor.id if request.actor.kind == ActorKind.STAFF.value else None
+        reason = request.args.get("reason", "")
+        return effects.record_refund(decision, order, reason=reason, requested_by_id=staff_id, **common)
     if request.tool == "cancel":
         return effects.record_cancellation(decision, order, **common)
     if request.tool == "replacement":

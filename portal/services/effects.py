@@ -59,9 +59,18 @@ def find_effect(tool: str, key: str):
 
 
 def record_refund(
-    decision: Decision, order: Order, *, ticket_id, key: str, reason: str, now: datetime
+    decision: Decision,
+    order: Order,
+    *,
+    ticket_id,
+    key: str,
+    reason: str,
+    now: datetime,
+    requested_by_id: int | None = None,
 ) -> Refund:
-    """A Refund row: issued at once (with its payout), or held for staff approval."""
+    """A Refund row: issued at once (with its payout), or held for staff approval.
+
+    `requested_by_id`: the staff member who asked for it (the agent's and customers' refunds: None)."""
     refund = Refund(
         idempotency_key=key,
         order_id=order.id,
@@ -74,6 +83,7 @@ def record_refund(
         reason="; ".join(filter(None, [reason, *decision.reasons])) or None,
         items=list(decision.details.get("items", [])),
         created_at=now,
+        requested_by_id=requested_by_id,
     )
     db.session.add(refund)
     db.session.flush()

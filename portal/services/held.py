@@ -38,6 +38,8 @@ def approve_held(refund_id: int, staff_user_id: int, *, now: datetime | None = N
         refund, order, actor = _reload(refund_id, staff_user_id)
         if refund.status != RefundStatus.HELD.value:
             return _already_decided(refund, order, actor, "approve")
+        if refund.requested_by_id == staff_user_id:
+            return _own_request(refund, order, actor)
         result = _recheck(refund, order, now)
         if isinstance(result, Decision):
             return _approve(refund, order, result, actor, now)
@@ -125,6 +127,14 @@ def _approve(refund: Refund, order: Order, decision: Decision, actor: Actor, now
     refund.decided_at, refund.decided_by_id = now, actor.id
     row = _log(actor, refund, order, ActionDecision.APPROVED.value, None, decision.message)
     return _result(refund, order, row, "done", decision.message)
+
+
+def _own_request(refund: Refund, order: Order, actor: Actor) -> ActionResult:
+    """Four eyes: the approval threshold means a second person looks, so the one who asked cannot approve
+    (rejecting their own request stays possible: it moves no money)."""
+    message = "Not approved: the staff member who asked for this refund cannot approve it; a second must."
+    row = _log(actor, refund, order, ActionDecision.DENIED.value, "own_request", message)
+    return _result(refund, order, row, "denied", message, reason_code="own_request")
 
 
 def _already_decided(refund: Refund, order: Order, actor: Actor, verb: str) -> ActionResult:

@@ -344,3 +344,31 @@ def test_a_rejection_tells_the_customer_the_reason_in_plain_words(staff, make_ti
 def test_customers_cannot_reach_staff_actions(customer, make_ticket, tool):
     ref = make_ticket(order="A1001")
     assert act(customer, ref, tool, order="A1001").status_code == 404
+
+
+def test_a_held_staff_refund_needs_a_second_person_to_approve_it(staff, make_ticket, demo):
+    ref = make_ticket(order="A1007", status="escalated")
+    act(staff, ref, "refund", order="A1007")  # 899.00: above the threshold, so held
+    with demo.app_context():
+        refund = db.session.scalars(select(Refund).where(Refund.ticket_id.is_not(None))).one()
+        refund_id = refund.id
+        assert refund.requested_by_id == user_id("staff@example.com")
+    page = staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
+    assert "another staff member must approve it" in page and 'name="approve"' not in page
+    response = staff.post(f"/desk/tickets/{ref}/refunds/{refund_id}", data={"approve": "Approve"})
+    flash = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not approved: You asked for this refund, so another staff member must approve it" in flash
+    with demo.app_context():
+        assert db.session.get(Refund, refund_id).status == "held"
+        denial = db.session.scalars(
+            select(ActionLog).where(ActionLog.reason_code == "own_request", ActionLog.actor_kind == "staff")
+        ).one()
+        assert denial.decision == "denied"
+    staff.post("/auth/logout")
+    login(staff, "admin@example.com")
+    assert 'name="approve"' in staff.get(f"/desk/tickets/{ref}").get_data(as_text=True)
+    staff.post(f"/desk/tickets/{ref}/refunds/{refund_id}", data={"approve": "Approve"})
+    with demo.app_context():
+        refund = db.session.get(Refund, refund_id)
+        assert (refund.status, refund.decided_by_id) == ("issued", user_id("admin@example.com"))
+    assert len(mails(demo, "action_done")) == 1
