@@ -101,24 +101,10 @@ def mark_failed(delivery_id: str, error: str, status_code: int | None) -> None:
 
 def retry(delivery_ids: Iterable[str] | None = None) -> list[str]:
     """Failed deliveries (all, or the given ones) and dead claims back to pending (commits); their ids."""
-    dead_claim = and_(
-        WebhookDelivery.status == OutboxStatus.SENDING.value, WebhookDelivery.lease_until < utcnow()
-    )
-    query = select(WebhookDelivery.id).where(
-        or_(WebhookDelivery.status == OutboxStatus.FAILED.value, dead_claim)
-    )
+    wanted = or_(WebhookDelivery.status == OutboxStatus.FAILED.value, _dead_claim(utcnow()))
     if delivery_ids is not None:
-        query = query.where(WebhookDelivery.id.in_(list(delivery_ids)))
-    ids = list(db.session.scalars(query))
-    if ids:
-        db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids))
-            .values(status=OutboxStatus.PENDING.value, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
-    return ids
+        wanted = and_(wanted, WebhookDelivery.id.in_(list(delivery_ids)))
+    return _back_to_pending(wanted, lease_until=None)
 
 
 def requeue_stale(never_tried_for: timedelta) -> list[str]:
@@ -130,7 +116,6 @@ def requeue_stale(never_tried_for: timedelta) -> list[str]:
     waiting for RQ's scheduled retry and is left alone.
     """
     now = utcnow()
-    dead_claim = and_(WebhookDelivery.status == OutboxStatus.SENDING.value, WebhookDelivery.lease_until < now)
     never_tried = and_(
         WebhookDelivery.status == OutboxStatus.PENDING.value,
         WebhookDelivery.attempts == 0,
@@ -138,12 +123,22 @@ def requeue_stale(never_tried_for: timedelta) -> list[str]:
         # Handed back already: not again before its job had the same time to run.
         or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
     )
-    ids = list(db.session.scalars(select(WebhookDelivery.id).where(or_(dead_claim, never_tried))))
+    return _back_to_pending(or_(_dead_claim(now), never_tried), lease_until=now + never_tried_for)
+
+
+def _dead_claim(now):
+    """A claim whose worker died: still `sending` after its lease ran out."""
+    return and_(WebhookDelivery.status == OutboxStatus.SENDING.value, WebhookDelivery.lease_until < now)
+
+
+def _back_to_pending(condition, lease_until) -> list[str]:
+    """The deliveries matching `condition` set pending with this `lease_until` (commits); their ids."""
+    ids = list(db.session.scalars(select(WebhookDelivery.id).where(condition)))
     if ids:
         db.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), or_(dead_claim, never_tried))  # unchanged since the read
-            .values(status=OutboxStatus.PENDING.value, lease_until=now + never_tried_for)
+            .where(WebhookDelivery.id.in_(ids), condition)  # still matching: unchanged since the read
+            .values(status=OutboxStatus.PENDING.value, lease_until=lease_until)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
